@@ -1,0 +1,60 @@
+// Build script: WebAssembly (AssemblyScript), then esbuild bundles for Node, browsers, the CLI,
+// and (with --tests / --bench) the test and benchmark bundles. One script so that `npm test`,
+// `npm run bench` and `npm install` (prepare) all build the same way.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+// Flags: --tests[=a,b] bundles the tests (only files whose names contain a or b), --bench bundles the
+// benchmarks, --wasm=a,b builds only those asm/ modules, --no-dist skips the library bundles.
+const argv = process.argv.slice(2);
+const flag = (name) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+const listOf = (name) => flag(name)?.split('=')[1]?.split(',').filter(Boolean) ?? [];
+const matches = (file, names) => names.length === 0 || names.some((n) => file.includes(n));
+const root = new URL('.', import.meta.url).pathname;
+
+// Each folder under asm/ with an index.ts is one WebAssembly module: build/<folder>.wasm.
+function buildWasm() {
+  mkdirSync(join(root, 'build'), { recursive: true });
+  for (const name of readdirSync(join(root, 'asm'))) {
+    const entry = join(root, 'asm', name, 'index.ts');
+    if (!existsSync(entry) || !matches(name, listOf('wasm'))) continue;
+    execFileSync(process.execPath, [
+      join(root, 'node_modules/assemblyscript/bin/asc.js'), entry,
+      '--config', join(root, 'asconfig.json'), '--target', 'release',
+      '--outFile', join(root, 'build', `${name}.wasm`),
+    ], { stdio: 'inherit' });
+  }
+}
+
+const shared = {
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  loader: { '.wgsl': 'text', '.wasm': 'binary' },
+  logLevel: 'warning',
+  sourcemap: 'linked',
+};
+// Node bundles keep npm packages external; `webgpu` ships a native addon.
+const node = { ...shared, platform: 'node', packages: 'external' };
+
+function filesIn(dir, suffix) {
+  return existsSync(join(root, dir))
+    ? readdirSync(join(root, dir)).filter((f) => f.endsWith(suffix)).map((f) => join(root, dir, f))
+    : [];
+}
+
+buildWasm();
+if (!flag('no-dist')) await Promise.all([
+  build({ ...node, entryPoints: { osteon: 'runtime/node.ts', cli: 'runtime/cli.ts' }, outdir: 'dist',
+  }),
+  build({ ...shared, platform: 'browser', entryPoints: { 'osteon.browser': 'runtime/browser.ts' }, outdir: 'dist' }),
+]);
+if (flag('tests')) {
+  const tests = filesIn('tests', '.test.ts').filter((f) => matches(f, listOf('tests')));
+  await build({ ...node, entryPoints: [...tests, 'tests/run.ts'], outdir: 'build/tests', outExtension: { '.js': '.mjs' } });
+}
+if (flag('bench')) {
+  await build({ ...node, entryPoints: filesIn('bench', '.ts'), outdir: 'build/bench', outExtension: { '.js': '.mjs' } });
+}

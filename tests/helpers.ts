@@ -1,0 +1,88 @@
+// Shared test plumbing: which backends to run on, fixture loading, error measures.
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import type { Backend } from '../runtime/backend.js';
+import { readSafetensors, toFloat32, type SafetensorsFile } from '../runtime/safetensors.js';
+
+export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'tests', 'fixtures');
+
+export function loadFixture(relPath: string): SafetensorsFile {
+  const p = join(fixturesDir, relPath);
+  return readSafetensors(new Uint8Array(readFileSync(p)), p);
+}
+
+export function fixtureFloat(file: SafetensorsFile, name: string): Float32Array {
+  const t = file.tensors.get(name);
+  if (!t) throw new Error(`fixture has no tensor ${name}`);
+  return toFloat32(t);
+}
+
+export function peftCases(): string[] {
+  return readdirSync(join(fixturesDir, 'peft')).filter((f) => f.endsWith('.safetensors')).map((f) => f.replace('.safetensors', ''));
+}
+
+/** max|a - b| / max(max|b|, 1e-30). */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
+  let diff = 0, scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= diff)) diff = d; // NaN propagates as a failure
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+/** Deterministic pseudo-random floats in [-1, 1) (mulberry32). */
+export function randomArray(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+export type BackendFactory = () => Promise<Backend | null>;
+
+import { ReferenceBackend } from '../runtime/reference/backend.js';
+import { createWasmBackend } from '../runtime/wasm/backend.js';
+import { createWebGPUBackend } from '../gpu/backend.js';
+
+// One instance of each backend for the whole test run (every test file is its own bundle, so the cache
+// lives on globalThis); tests/run.ts destroys them at the end so that Dawn lets the process exit.
+interface Shared { backends?: Promise<Backend[]> }
+const shared = globalThis as unknown as { __osteonTest?: Shared };
+
+/** Every backend this machine offers. WebGPU missing is a visible skip, or a failure when
+ *  OSTEON_REQUIRE_WEBGPU=1 (CI installs a software adapter, so there it must exist). */
+export function testBackends(): Promise<Backend[]> {
+  const s = (shared.__osteonTest ??= {});
+  return (s.backends ??= (async () => {
+    const list: Backend[] = [new ReferenceBackend(), await createWasmBackend()];
+    const gpu = await createWebGPUBackend();
+    if (gpu) list.push(gpu);
+    else if (process.env.OSTEON_REQUIRE_WEBGPU === '1') {
+      throw new Error('OSTEON_REQUIRE_WEBGPU=1 but no WebGPU adapter was found (install a Vulkan driver: see README)');
+    } else {
+      console.warn('skipped: no WebGPU adapter (WebGPU tests run on reference and wasm only)');
+    }
+    return list;
+  })());
+}
+
+/** The fast backends (everything but the reference). */
+export async function fastBackends(): Promise<Backend[]> {
+  return (await testBackends()).filter((b) => b.name !== 'reference');
+}
+
+export async function closeTestBackends(): Promise<void> {
+  const s = shared.__osteonTest;
+  if (!s?.backends) return;
+  for (const b of await s.backends) b.destroy();
+}
