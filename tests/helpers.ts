@@ -64,7 +64,11 @@ const shared = globalThis as unknown as { __osteonTest?: Shared };
 export function testBackends(): Promise<Backend[]> {
   const s = (shared.__osteonTest ??= {});
   return (s.backends ??= (async () => {
-    const list: Backend[] = [new ReferenceBackend(), await createWasmBackend()];
+    // OSTEON_BACKEND=wasm|webgpu narrows the run to the reference plus that backend.
+    const only = process.env.OSTEON_BACKEND;
+    const list: Backend[] = [new ReferenceBackend()];
+    if (only !== 'webgpu') list.push(await createWasmBackend());
+    if (only === 'wasm') return list;
     const gpu = await createWebGPUBackend();
     if (gpu) list.push(gpu);
     else if (process.env.OSTEON_REQUIRE_WEBGPU === '1') {
