@@ -1,0 +1,53 @@
+// Bone (PEFT MiSS, init_weights=true) and mini (init_weights="mini") as additive adapters.
+// Forward: S = chunk-sum of x [N,R]; Bone y += S B with B [R,O]; mini y += tile(S B) with B [R,M].
+// Backward (BONE.md): dB = S^T G (mini: G folded modulo M first), dS = G B^T, dx += tile(dS).
+// Only S is kept for backward, never x and never the [O,I] weight change.
+import type { Backend, Tensor } from '../backend.js';
+import { type AdditiveAdapter, allocateParams, rowsOf } from './adapter.js';
+import type { BoneConfig, MiniConfig } from './config.js';
+
+export function createBone(backend: Backend, config: BoneConfig | MiniConfig, out: number, label: string): AdditiveAdapter {
+  const r = config.r;
+  const m = config.variant === 'mini' ? config.miniR : out;
+  const tiled = config.variant === 'mini';
+  const { params, grads } = allocateParams(backend, { block: [r, m] }, label);
+  const block = params.block;
+
+  return {
+    config, params, grads, needsInput: false,
+    forward(x: Tensor, y: Tensor): Tensor[] {
+      const n = rowsOf(x);
+      const s = backend.tensor([n, r], undefined, `${label}.S`); // [N,R]
+      backend.chunkSum(x, s);
+      if (!tiled) {
+        backend.matmul(s, block, y, { accumulate: true }); // y [N,O] += S [N,R] B [R,O]
+      } else {
+        const p = backend.tensor([n, m], undefined, `${label}.P`); // [N,M]
+        backend.matmul(s, block, p);
+        backend.tileAdd(p, y);
+        backend.dispose(p);
+      }
+      return [s];
+    },
+    backward([s]: Tensor[], _x: Tensor, g: Tensor, dx: Tensor | null): void {
+      const n = rowsOf(g);
+      let gm = g; // [N,M]: G itself for Bone, G folded modulo M for mini
+      if (tiled) {
+        gm = backend.tensor([n, m], undefined, `${label}.Gfold`);
+        backend.foldSum(g, gm);
+      }
+      backend.matmul(s, gm, grads.block, { transA: true }); // dB [R,M] = S^T G
+      if (dx) {
+        const ds = backend.tensor([n, r], undefined, `${label}.dS`);
+        backend.matmul(gm, block, ds, { transB: true }); // dS [N,R] = G B^T
+        backend.chunkScatterAdd(ds, dx);
+        backend.dispose(ds);
+      }
+      if (gm !== g) backend.dispose(gm);
+    },
+    merge(w: Tensor, sign: 1 | -1): void {
+      backend.blockDelta(block, w, sign); // w[o,c] += sign B[c mod R, o mod M]
+    },
+    savedFloats: (n: number) => n * r,
+  };
+}
