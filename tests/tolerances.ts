@@ -7,6 +7,7 @@ export const F32_REL = 1e-5;
 /** Whole-model logits, loss and gradients (fixtures README: about 1e-4 for the stacked layers). */
 export const MODEL_REL = 1e-4;
 
-/** Finite-difference gradient checks in float64 against the analytic gradient (central differences,
- *  step 1e-3 in float64 on the reference ops' formulas): truncation error O(h^2) relative. */
-export const FD_REL = 1e-4;
+/** Finite-difference checks: central differences with step 1e-2 on a float32 forward pass; the
+ *  differences are exact in exact arithmetic (every output is affine in any single parameter entry), so what remains is
+ *  float32 rounding of L divided by the step: about 1e-7 * |L| / 1e-2 relative to the gradient. */
+export const FD_REL = 1e-3;
