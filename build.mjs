@@ -32,7 +32,7 @@ const shared = {
   bundle: true,
   format: 'esm',
   target: 'es2022',
-  loader: { '.wgsl': 'text', '.wasm': 'binary' },
+  loader: { '.wgsl': 'text', '.wasm': 'binary', '.safetensors': 'binary' },
   logLevel: 'warning',
   sourcemap: 'linked',
 };

@@ -1,3 +1,44 @@
 #!/usr/bin/env node
-// The `osteon` command.
-console.log('osteon');
+// The `osteon` command: one subcommand per job, each in runtime/cli/.
+import './node.js'; // installs Dawn as the WebGPU implementation before any backend is created
+import { doctorCommand, infoCommand } from './cli/doctor.js';
+
+const HELP = `osteon: fine-tune language models with Bone, Bat, mini and LoRA adapters on WebGPU or WebAssembly
+
+usage: osteon <command> [options]
+
+commands:
+  info                          list the compute backends found here (adapter, limits, features)
+  doctor [--fixtures DIR] [--json]
+                                check every backend's kernels against PEFT's golden outputs
+
+environment:
+  OSTEON_BACKEND=webgpu|wasm    choose the backend (default: WebGPU when an adapter exists, else wasm)
+`;
+
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  info: infoCommand,
+  doctor: doctorCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(HELP);
+    return name ? 0 : 1;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`osteon: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  },
+);

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Backend } from '../runtime/backend.js';
 import { readSafetensors, toFloat32, type SafetensorsFile } from '../runtime/safetensors.js';
+import { maxRelError } from '../runtime/doctor/fixture-case.js';
+import { uniform } from '../runtime/adapters/random.js';
 
 export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'tests', 'fixtures');
 
@@ -22,33 +24,12 @@ export function peftCases(): string[] {
   return readdirSync(join(fixturesDir, 'peft')).filter((f) => f.endsWith('.safetensors')).map((f) => f.replace('.safetensors', ''));
 }
 
-/** max|a - b| / max(max|b|, 1e-30). */
-export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
-  let diff = 0, scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= diff)) diff = d; // NaN propagates as a failure
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
+/** max|a - b| / max|b|: the project's one error measure (NaN counts as infinitely wrong). */
+export const relError = (a: ArrayLike<number>, b: ArrayLike<number>) => maxRelError(Float32Array.from(a), Float32Array.from(b));
 
-/** Deterministic pseudo-random floats in [-1, 1) (mulberry32). */
-export function randomArray(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
+/** Deterministic pseudo-random floats in [-1, 1). */
+export const randomArray = (n: number, seed: number) => uniform(n, -1, 1, seed);
 
-export type BackendFactory = () => Promise<Backend | null>;
 
 import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { createWasmBackend } from '../runtime/wasm/backend.js';

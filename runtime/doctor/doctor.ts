@@ -1,0 +1,33 @@
+// `osteon doctor`: which backends exist here, and whether their kernels compute PEFT's numbers on this
+// machine (WebGPU drivers differ, and some are wrong). Platform-neutral: cases arrive as bytes.
+import type { Backend, BackendInfo } from '../backend.js';
+import { readSafetensors } from '../safetensors.js';
+import { type CaseResult, runFixtureCase } from './fixture-case.js';
+
+export interface DoctorReport {
+  backends: BackendInfo[];
+  cases: CaseResult[];
+  pass: boolean;
+}
+
+/** Run every case on every backend. `onCase` sees each case's results as they come (for progress). */
+export async function runDoctor(
+  backends: Backend[], cases: Record<string, Uint8Array>, onCase?: (results: CaseResult[]) => void,
+): Promise<DoctorReport> {
+  const all: CaseResult[] = [];
+  for (const [name, bytes] of Object.entries(cases)) {
+    const file = readSafetensors(bytes, name);
+    for (const b of backends) {
+      let results: CaseResult[];
+      try {
+        results = await runFixtureCase(b, name, file);
+      } catch (e) {
+        // A backend that throws on a case fails it, with the reason, and the others still run.
+        results = [{ case: name, backend: b.name, tensor: `error: ${(e as Error).message}`, max_rel_err: Infinity, pass: false }];
+      }
+      all.push(...results);
+      onCase?.(results);
+    }
+  }
+  return { backends: backends.map((b) => b.info), cases: all, pass: all.length > 0 && all.every((r) => r.pass) };
+}

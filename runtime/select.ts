@@ -1,0 +1,43 @@
+// Picking a backend: WebGPU when an adapter exists, otherwise WebAssembly. Overridden by the `backend`
+// option, or by the OSTEON_BACKEND environment variable (webgpu | wasm | reference) where one exists.
+import type { Backend, BackendName } from './backend.js';
+import { ReferenceBackend } from './reference/backend.js';
+import { createWasmBackend } from './wasm/backend.js';
+import { createWebGPUBackend } from '../gpu/backend.js';
+
+export type BackendChoice = BackendName | 'auto';
+const CHOICES: BackendChoice[] = ['auto', 'webgpu', 'wasm', 'reference'];
+
+function fromEnvironment(): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.OSTEON_BACKEND;
+}
+
+/** Parse a user's backend choice; throws naming the accepted values. */
+export function parseBackendChoice(value: string | undefined, source = 'backend'): BackendChoice {
+  const v = (value ?? 'auto').trim().toLowerCase() as BackendChoice;
+  if (!CHOICES.includes(v)) throw new Error(`[backend] ${source}=${value} is not one of ${CHOICES.join(', ')}`);
+  return v;
+}
+
+export async function createBackend(options: { backend?: BackendChoice } = {}): Promise<Backend> {
+  const env = fromEnvironment();
+  const choice = options.backend ?? parseBackendChoice(env, 'OSTEON_BACKEND');
+  if (choice === 'reference') return new ReferenceBackend();
+  if (choice === 'wasm') return createWasmBackend();
+  const gpu = await createWebGPUBackend();
+  if (gpu) return gpu;
+  if (choice === 'webgpu') {
+    throw new Error('[backend] webgpu was requested but no WebGPU adapter is available ' +
+      '(install a Vulkan driver, e.g. Mesa lavapipe, or use OSTEON_BACKEND=wasm)');
+  }
+  return createWasmBackend();
+}
+
+/** Every backend that can be created here, for reports such as `osteon doctor`. */
+export async function availableBackends(): Promise<Backend[]> {
+  const list: Backend[] = [];
+  const gpu = await createWebGPUBackend();
+  if (gpu) list.push(gpu);
+  list.push(await createWasmBackend());
+  return list;
+}
