@@ -8,3 +8,12 @@ export { runDoctor, type DoctorReport } from './doctor/doctor.js';
 export { runFixtureCase, maxRelError, type CaseResult } from './doctor/fixture-case.js';
 export { readSafetensors, writeSafetensors, toFloat32, toInt32 } from './safetensors.js';
 export type { SafetensorsFile, StoredTensor, DType, TensorToWrite } from './safetensors.js';
+// Whole models and PEFT adapter folders (model ops run on backends that implement ModelBackend).
+export type { ModelBackend, AttentionOptions } from './model/ops.js';
+export { parseModelConfig, type ModelConfig, type ModelType } from './model/config.js';
+export { loadModel, readTensors, type LoadedModel } from './model/checkpoint.js';
+export { LlamaModel, weightShapes, type ModelCache } from './model/llama.js';
+export { filesFromList, filesFromMap, type FileSource } from './model/files.js';
+export { attachAdapter, loadAdapter, saveAdapter, peftKey, type ModelAdapter } from './peft/adapter.js';
+export { parsePeftConfig, newPeftConfig, peftConfigText, type PeftAdapterConfig, type PeftType, type TargetRules } from './peft/config.js';
+export { Tokenizer } from './tokenizer/index.js';

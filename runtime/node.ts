@@ -8,3 +8,4 @@ setGPUFactory(() => {
 });
 
 export * from './index.js';
+export { nodeFiles, writeFiles } from './model/node-files.js';

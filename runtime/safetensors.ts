@@ -28,22 +28,46 @@ function bad(source: string, msg: string): never {
 
 /** Parse a whole safetensors file held in memory. `source` names it in errors. */
 export function readSafetensors(file: Uint8Array, source = 'file'): SafetensorsFile {
-  if (file.byteLength < 8) bad(source, `only ${file.byteLength} bytes; not a safetensors file (truncated?)`);
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > MAX_HEADER || 8 + headerLen > file.byteLength) {
-    bad(source, `header length ${headerLen} does not fit in the ${file.byteLength}-byte file (truncated or not safetensors)`);
+  const headerLen = safetensorsHeaderLength(file, file.byteLength, source);
+  const data = file.subarray(8 + headerLen);
+  const { entries, metadata } = parseSafetensorsHeader(file.subarray(8, 8 + headerLen), data.byteLength, source);
+  const tensors = new Map<string, StoredTensor>();
+  for (const e of entries.values()) tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, bytes: data.subarray(e.start, e.end) });
+  return { tensors, metadata };
+}
+
+/** A tensor as the header describes it: bytes [start, end) of the data that follows the header. */
+export interface TensorEntry {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  start: number;
+  end: number;
+}
+
+/** The header's byte length from the file's first 8 bytes (`fileSize` bounds it; pass Infinity if unknown).
+ *  The data starts at byte 8 + the result. */
+export function safetensorsHeaderLength(first8: Uint8Array, fileSize: number, source = 'file'): number {
+  if (first8.byteLength < 8) bad(source, `only ${first8.byteLength} bytes; not a safetensors file (truncated?)`);
+  const headerLen = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (headerLen > MAX_HEADER || 8 + headerLen > fileSize) {
+    bad(source, `header length ${headerLen} does not fit in the ${fileSize}-byte file (truncated or not safetensors)`);
   }
+  return headerLen;
+}
+
+/** Validate and parse the JSON header alone, so a large file can be read tensor by tensor. `dataLength` is
+ *  the byte count after the header (Infinity when unknown: reads must then check their own length). */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: number, source = 'file'): { entries: Map<string, TensorEntry>; metadata: Record<string, string> } {
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(8, 8 + headerLen)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (e) {
     bad(source, `header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) bad(source, 'header is not a JSON object');
-  const data = file.subarray(8 + headerLen);
   const metadata: Record<string, string> = {};
-  const tensors = new Map<string, StoredTensor>();
+  const entries = new Map<string, TensorEntry>();
   const spans: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -67,15 +91,15 @@ export function readSafetensors(file: Uint8Array, source = 'file'): SafetensorsF
     const [start, end] = offsets as [number, number];
     const expected = shape.reduce((a: number, b: number) => a * b, 1) * BYTES[dtype];
     if (end - start !== expected) bad(source, `tensor "${name}" ${dtype}[${shape}] needs ${expected} bytes, data_offsets give ${end - start}`);
-    if (end > data.byteLength) bad(source, `tensor "${name}" ends at byte ${end} but the data holds ${data.byteLength} (truncated file)`);
+    if (end > dataLength) bad(source, `tensor "${name}" ends at byte ${end} but the data holds ${dataLength} (truncated file)`);
     spans.push([start, end, name]);
-    tensors.set(name, { name, dtype, shape: shape as number[], bytes: data.subarray(start, end) });
+    entries.set(name, { name, dtype, shape: shape as number[], start, end });
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
     if (spans[i][0] < spans[i - 1][1]) bad(source, `tensors "${spans[i - 1][2]}" and "${spans[i][2]}" overlap`);
   }
-  return { tensors, metadata };
+  return { entries, metadata };
 }
 
 /** The tensor's values as float32 (F32 copied, F16/BF16/F64 converted). */

@@ -1,8 +1,11 @@
 // The reference backend: every op from runtime/reference/ops.ts behind the Backend interface.
 // Slow and obvious on purpose; tests compare the wasm and webgpu backends against it.
-import { type Backend, type BackendInfo, type MatmulOptions, type Tensor, matmulDims, sizeOf } from '../backend.js';
+// It also implements the transformer ops of ModelBackend (runtime/model/ops.ts).
+import { type BackendInfo, type MatmulOptions, type Tensor, matmulDims, sizeOf } from '../backend.js';
 import { batDims, biasDims, blockDeltaDims, sameSize, tileDims } from '../op-shapes.js';
 import * as ops from './ops.js';
+import { type AttentionOptions, IGNORE_INDEX, type ModelBackend } from '../model/ops.js';
+import { attentionDims, crossEntropyDims, embeddingDims, rmsNormDims, ropeDims } from '../model/op-shapes.js';
 
 class ReferenceTensor implements Tensor {
   readonly size: number;
@@ -20,7 +23,7 @@ function data(t: Tensor): Float32Array {
   return d;
 }
 
-export class ReferenceBackend implements Backend {
+export class ReferenceBackend implements ModelBackend {
   readonly name = 'reference' as const;
   readonly info: BackendInfo = { name: 'reference', device: 'plain TypeScript (test oracle)', details: {} };
 
@@ -84,5 +87,54 @@ export class ReferenceBackend implements Backend {
     const n = g.size / d.out;
     if (x.size !== n * d.inF) throw new Error(`[batGrad] x [${x.shape}] does not match g [${g.shape}] and w [${w.shape}]`);
     ops.batGrad(data(w), data(g), data(x), data(db), n, d.out, d.inF, d.r);
+  }
+
+  // ---- transformer ops (ModelBackend) ----------------------------------------------------------------
+  embedding(ids: Int32Array, table: Tensor, out: Tensor): void {
+    const d = embeddingDims(ids, table, out);
+    ops.embedding(ids, data(table), data(out), d.width);
+  }
+  rmsNorm(x: Tensor, w: Tensor, eps: number, y: Tensor, rstd: Tensor): void {
+    const d = rmsNormDims('rmsNorm', x, w, rstd, y);
+    ops.rmsNorm(data(x), data(w), eps, data(y), data(rstd), d.n, d.width);
+  }
+  rmsNormBackward(x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor, dx: Tensor): void {
+    const d = rmsNormDims('rmsNormBackward', x, w, rstd, dy, dx);
+    ops.rmsNormBackward(data(x), data(w), data(rstd), data(dy), data(dx), d.n, d.width);
+  }
+  rope(x: Tensor, positions: Int32Array, invFreq: Float32Array): void {
+    const d = ropeDims('rope', x, positions, invFreq);
+    ops.rope(data(x), positions, invFreq, d.n, d.heads, 1);
+  }
+  ropeBackward(dx: Tensor, positions: Int32Array, invFreq: Float32Array): void {
+    const d = ropeDims('ropeBackward', dx, positions, invFreq);
+    ops.rope(data(dx), positions, invFreq, d.n, d.heads, -1);
+  }
+  attention(q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void {
+    const d = attentionDims('attention', q, k, v, out, lse, o);
+    ops.attention(data(q), data(k), data(v), data(out), data(lse), d);
+  }
+  attentionBackward(
+    q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, dout: Tensor, dq: Tensor, dk: Tensor, dv: Tensor, o: AttentionOptions,
+  ): void {
+    const d = attentionDims('attentionBackward', q, k, v, out, lse, o, [dq, dk, dv, dout]);
+    ops.attentionBackward(data(q), data(k), data(v), data(out), data(lse), data(dout), data(dq), data(dk), data(dv), d);
+  }
+  swiglu(gate: Tensor, up: Tensor, out: Tensor): void {
+    sameSize('swiglu', gate, up);
+    sameSize('swiglu', gate, out);
+    ops.swiglu(data(gate), data(up), data(out));
+  }
+  swigluBackward(gate: Tensor, up: Tensor, dout: Tensor, dgate: Tensor, dup: Tensor): void {
+    for (const t of [up, dout, dgate, dup]) sameSize('swigluBackward', gate, t);
+    ops.swigluBackward(data(gate), data(up), data(dout), data(dgate), data(dup));
+  }
+  add(a: Tensor, y: Tensor): void {
+    sameSize('add', a, y);
+    ops.add(data(a), data(y));
+  }
+  crossEntropy(logits: Tensor, targets: Int32Array, loss: Tensor, dlogits: Tensor | null): void {
+    const d = crossEntropyDims(logits, targets, loss, dlogits);
+    data(loss)[0] = ops.crossEntropy(data(logits), targets, dlogits && data(dlogits), d.n, d.vocab, d.count, IGNORE_INDEX);
   }
 }

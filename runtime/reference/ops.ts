@@ -113,3 +113,184 @@ export function batGrad(
     }
   }
 }
+
+// =====================================================================================================
+// Transformer ops (runtime/model/ops.ts: ModelBackend). Letters there: N tokens, D row width, V vocabulary,
+// Bt sequences of T tokens, H query heads, Hk key/value heads, E head dimension.
+// =====================================================================================================
+
+/** out[n, :] = table[ids[n], :].  table [V,D], out [N,D]. */
+export function embedding(ids: Int32Array, table: Float32Array, out: Float32Array, width: number): void {
+  for (let n = 0; n < ids.length; n++) out.set(table.subarray(ids[n] * width, (ids[n] + 1) * width), n * width);
+}
+
+/** y = x * rstd * w, rstd[n] = 1/sqrt(mean(x[n]^2) + eps).  x, y [N,D], w [D], rstd [N]. */
+export function rmsNorm(x: Float32Array, w: Float32Array, eps: number, y: Float32Array, rstd: Float32Array, n: number, width: number): void {
+  for (let t = 0; t < n; t++) {
+    let sq = 0;
+    for (let d = 0; d < width; d++) sq += x[t * width + d] * x[t * width + d];
+    const r = 1 / Math.sqrt(sq / width + eps);
+    rstd[t] = r;
+    for (let d = 0; d < width; d++) y[t * width + d] = x[t * width + d] * r * w[d];
+  }
+}
+
+/** dx += d rmsNorm: with u = w * dy, dx[d] += r u[d] - x[d] r^3 mean(u x).  x, dy, dx [N,D]. */
+export function rmsNormBackward(
+  x: Float32Array, w: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, n: number, width: number,
+): void {
+  for (let t = 0; t < n; t++) {
+    const r = rstd[t];
+    let dot = 0;
+    for (let d = 0; d < width; d++) dot += w[d] * dy[t * width + d] * x[t * width + d];
+    const c = (r * r * r * dot) / width;
+    for (let d = 0; d < width; d++) dx[t * width + d] += r * w[d] * dy[t * width + d] - c * x[t * width + d];
+  }
+}
+
+/** Rotate-half rotary embedding in place by angle sign * positions[n] * invFreq[i].  x [N, Hx*E]. */
+export function rope(x: Float32Array, positions: Int32Array, invFreq: Float32Array, n: number, heads: number, sign: 1 | -1): void {
+  const half = invFreq.length, e = 2 * half;
+  for (let t = 0; t < n; t++) {
+    for (let i = 0; i < half; i++) {
+      const a = sign * positions[t] * invFreq[i];
+      const cos = Math.cos(a), sin = Math.sin(a);
+      for (let h = 0; h < heads; h++) {
+        const base = (t * heads + h) * e;
+        const lo = x[base + i], hi = x[base + i + half];
+        x[base + i] = lo * cos - hi * sin;
+        x[base + i + half] = hi * cos + lo * sin;
+      }
+    }
+  }
+}
+
+/** Whether token t may attend to token s (causal, optionally within a sliding window). */
+function visible(t: number, s: number, window: number | null): boolean {
+  return s <= t && (window === null || t - s < window);
+}
+
+export interface AttentionDims { batch: number; seq: number; heads: number; kvHeads: number; headDim: number; window: number | null }
+
+/** out = softmax(q k^T / sqrt(E) + causal mask) v per sequence and head; lse [N,H] = log-sum-exp of each row.
+ *  q, out [Bt,T,H*E]; k, v [Bt,T,Hk*E]. */
+export function attention(
+  q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, d: AttentionDims,
+): void {
+  const { batch, seq, heads, kvHeads, headDim: e, window } = d;
+  const group = heads / kvHeads, scale = 1 / Math.sqrt(e);
+  const scores = new Float64Array(seq);
+  const acc = new Float64Array(e);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      const g = Math.floor(h / group);
+      for (let t = 0; t < seq; t++) {
+        const qo = ((b * seq + t) * heads + h) * e;
+        let max = -Infinity;
+        for (let s = 0; s <= t; s++) {
+          if (!visible(t, s, window)) continue;
+          const ko = ((b * seq + s) * kvHeads + g) * e;
+          let dot = 0;
+          for (let i = 0; i < e; i++) dot += q[qo + i] * k[ko + i];
+          scores[s] = dot * scale;
+          max = Math.max(max, scores[s]);
+        }
+        let sum = 0;
+        acc.fill(0);
+        for (let s = 0; s <= t; s++) {
+          if (!visible(t, s, window)) continue;
+          const p = Math.exp(scores[s] - max);
+          sum += p;
+          const vo = ((b * seq + s) * kvHeads + g) * e;
+          for (let i = 0; i < e; i++) acc[i] += p * v[vo + i];
+        }
+        for (let i = 0; i < e; i++) out[qo + i] = acc[i] / sum;
+        lse[(b * seq + t) * heads + h] = max + Math.log(sum);
+      }
+    }
+  }
+}
+
+/** Flash-attention style backward from lse: P = exp(S - lse), dP = dout v^T, dS = P (dP - rowsum(dout * out)),
+ *  dq = dS k / sqrt(E), dk = dS^T q / sqrt(E), dv = P^T dout (key/value gradients summed over each group). */
+export function attentionBackward(
+  q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, dout: Float32Array,
+  dq: Float32Array, dk: Float32Array, dv: Float32Array, d: AttentionDims,
+): void {
+  const { batch, seq, heads, kvHeads, headDim: e, window } = d;
+  const group = heads / kvHeads, scale = 1 / Math.sqrt(e);
+  const dq64 = new Float64Array(dq.length), dk64 = new Float64Array(dk.length), dv64 = new Float64Array(dv.length);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      const g = Math.floor(h / group);
+      for (let t = 0; t < seq; t++) {
+        const qo = ((b * seq + t) * heads + h) * e;
+        const rowLse = lse[(b * seq + t) * heads + h];
+        let delta = 0; // rowsum(dout * out): the softmax Jacobian's correction term
+        for (let i = 0; i < e; i++) delta += dout[qo + i] * out[qo + i];
+        for (let s = 0; s <= t; s++) {
+          if (!visible(t, s, window)) continue;
+          const ko = ((b * seq + s) * kvHeads + g) * e;
+          let dot = 0, dp = 0;
+          for (let i = 0; i < e; i++) { dot += q[qo + i] * k[ko + i]; dp += dout[qo + i] * v[ko + i]; }
+          const p = Math.exp(dot * scale - rowLse);
+          const ds = p * (dp - delta) * scale;
+          for (let i = 0; i < e; i++) {
+            dq64[qo + i] += ds * k[ko + i];
+            dk64[ko + i] += ds * q[qo + i];
+            dv64[ko + i] += p * dout[qo + i];
+          }
+        }
+      }
+    }
+  }
+  dq.set(dq64);
+  dk.set(dk64);
+  dv.set(dv64);
+}
+
+const sigmoid = (g: number) => 1 / (1 + Math.exp(-g));
+
+/** out = silu(gate) * up. */
+export function swiglu(gate: Float32Array, up: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = gate[i] * sigmoid(gate[i]) * up[i];
+}
+
+/** dup = dout silu(g); dgate = dout up silu'(g), silu'(g) = s (1 + g (1 - s)) with s = sigmoid(g). */
+export function swigluBackward(gate: Float32Array, up: Float32Array, dout: Float32Array, dgate: Float32Array, dup: Float32Array): void {
+  for (let i = 0; i < dout.length; i++) {
+    const g = gate[i], s = sigmoid(g);
+    dup[i] = dout[i] * g * s;
+    dgate[i] = dout[i] * up[i] * s * (1 + g * (1 - s));
+  }
+}
+
+/** y += a. */
+export function add(a: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < y.length; i++) y[i] += a[i];
+}
+
+/** Mean cross-entropy over rows whose target is not `ignore`; dlogits (if given) its gradient.  logits [N,V].
+ *  Returns the loss. */
+export function crossEntropy(
+  logits: Float32Array, targets: Int32Array, dlogits: Float32Array | null, n: number, vocab: number, count: number, ignore: number,
+): number {
+  let total = 0;
+  for (let t = 0; t < n; t++) {
+    const row = logits.subarray(t * vocab, (t + 1) * vocab);
+    if (targets[t] === ignore) {
+      dlogits?.fill(0, t * vocab, (t + 1) * vocab);
+      continue;
+    }
+    let max = -Infinity;
+    for (let j = 0; j < vocab; j++) max = Math.max(max, row[j]);
+    let sum = 0;
+    for (let j = 0; j < vocab; j++) sum += Math.exp(row[j] - max);
+    const lse = max + Math.log(sum);
+    total += lse - row[targets[t]];
+    if (dlogits) {
+      for (let j = 0; j < vocab; j++) dlogits[t * vocab + j] = (Math.exp(row[j] - lse) - (j === targets[t] ? 1 : 0)) / count;
+    }
+  }
+  return total / count;
+}

@@ -1,0 +1,287 @@
+// A LLaMA-family decoder (llama, qwen2, mistral; see runtime/model/config.ts) with hand-written forward and
+// backward passes, following transformers' LlamaForCausalLM:
+//   x = embed(ids); per layer: x += o(attn(rope(q(n)), rope(k(n)), v(n))) with n = rmsnorm1(x),
+//   x += down(silu(gate(m)) * up(m)) with m = rmsnorm2(x); logits = lm_head(rmsnorm(x)).
+// The seven projections of every layer are AdaptedLinear layers (runtime/adapters/linear.ts), so adapters
+// attach to them by module path ("model.layers.0.self_attn.q_proj"); base weights are frozen and only adapter
+// blocks receive gradients. The LM head is never adapted. Written against ModelBackend only, so it runs
+// unchanged on any backend that implements it. No padding masks or packed sequences yet: every sequence of a
+// batch has the same length and positions 0..T-1. No dropout (PEFT's eval-mode numbers).
+// Letters: see runtime/model/ops.ts (Bt sequences, T tokens each, N = Bt T, D hidden, F intermediate, V vocab).
+import type { Tensor } from '../backend.js';
+import { AdaptedLinear, type LinearCache } from '../adapters/linear.js';
+import type { ModelConfig } from './config.js';
+import { type AttentionOptions, IGNORE_INDEX, type ModelBackend } from './ops.js';
+
+/** Every tensor the checkpoint must provide, by transformers' name, with its shape (biases as the config
+ *  says; no lm_head.weight when the embeddings are tied). */
+export function weightShapes(c: ModelConfig): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  const q = c.heads * c.headDim, kv = c.kvHeads * c.headDim;
+  shapes.set('model.embed_tokens.weight', [c.vocabSize, c.hidden]);
+  for (let l = 0; l < c.layers; l++) {
+    const p = `model.layers.${l}`;
+    const linear = (name: string, out: number, inF: number, bias: boolean) => {
+      shapes.set(`${name}.weight`, [out, inF]);
+      if (bias) shapes.set(`${name}.bias`, [out]);
+    };
+    linear(`${p}.self_attn.q_proj`, q, c.hidden, c.bias.qkv);
+    linear(`${p}.self_attn.k_proj`, kv, c.hidden, c.bias.qkv);
+    linear(`${p}.self_attn.v_proj`, kv, c.hidden, c.bias.qkv);
+    linear(`${p}.self_attn.o_proj`, c.hidden, q, c.bias.o);
+    linear(`${p}.mlp.gate_proj`, c.intermediate, c.hidden, c.bias.mlp);
+    linear(`${p}.mlp.up_proj`, c.intermediate, c.hidden, c.bias.mlp);
+    linear(`${p}.mlp.down_proj`, c.hidden, c.intermediate, c.bias.mlp);
+    shapes.set(`${p}.input_layernorm.weight`, [c.hidden]);
+    shapes.set(`${p}.post_attention_layernorm.weight`, [c.hidden]);
+  }
+  shapes.set('model.norm.weight', [c.hidden]);
+  if (!c.tieEmbeddings) shapes.set('lm_head.weight', [c.vocabSize, c.hidden]);
+  return shapes;
+}
+
+interface Layer {
+  q: AdaptedLinear; k: AdaptedLinear; v: AdaptedLinear; o: AdaptedLinear;
+  gate: AdaptedLinear; up: AdaptedLinear; down: AdaptedLinear;
+  norm1: Tensor; norm2: Tensor; // [D]
+  attention: AttentionOptions;
+}
+
+/** What one layer's forward keeps for its backward. Tensors the backward does not read are not kept. */
+interface LayerCache {
+  x: Tensor; rstd1: Tensor; // layer input [Bt,T,D] (owned by the cache), [N]
+  q: Tensor; k: Tensor; v: Tensor; // after rope: [Bt,T,H*E], [Bt,T,Hk*E], [Bt,T,Hk*E]
+  attn: Tensor; lse: Tensor; // attention output [Bt,T,H*E], log-sum-exp [N,H]
+  h: Tensor; rstd2: Tensor; // x + o(attn) [Bt,T,D], [N]
+  gate: Tensor; up: Tensor; // [Bt,T,F]
+  // rmsnorm1(x), rmsnorm2(h) [Bt,T,D] and silu(gate) * up [Bt,T,F] are kept (inside `held`, referenced by
+  // the linear caches) only when some adapter on the projection they feed reads its input (Bat, LoRA).
+  lin: Map<Projection, LinearCache>;
+  held: Tensor[]; // everything above except x, freed once the layer's backward is done
+}
+
+type Projection = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
+
+/** Forward state for backward: consumed (and freed) by `backward`, or freed by `disposeCache`. */
+export interface ModelCache {
+  positions: Int32Array; // [N]
+  layers: LayerCache[];
+  final: Tensor; rstdF: Tensor; // last residual [Bt,T,D] (owned), [N]
+}
+
+export class LlamaModel {
+  /** Every adaptable projection by module path, in model order. */
+  readonly linears = new Map<string, AdaptedLinear>();
+  private readonly layers: Layer[] = [];
+  private readonly embed: Tensor; // [V,D]
+  private readonly lmHead: Tensor; // [V,D], the embedding itself when tied
+  private readonly finalNorm: Tensor; // [D]
+
+  /** `weights` as weightShapes(config) describes them; the model takes ownership. */
+  constructor(readonly backend: ModelBackend, readonly config: ModelConfig, weights: Map<string, Tensor>) {
+    const get = (name: string): Tensor => {
+      const t = weights.get(name);
+      if (!t) throw new Error(`[llama] missing weight "${name}"`);
+      return t;
+    };
+    this.embed = get('model.embed_tokens.weight');
+    this.lmHead = config.tieEmbeddings ? this.embed : get('lm_head.weight');
+    this.finalNorm = get('model.norm.weight');
+    const linear = (path: string) => {
+      const layer = new AdaptedLinear(backend, get(`${path}.weight`), weights.get(`${path}.bias`) ?? null, path);
+      this.linears.set(path, layer);
+      return layer;
+    };
+    for (let l = 0; l < config.layers; l++) {
+      const p = `model.layers.${l}`;
+      this.layers.push({
+        q: linear(`${p}.self_attn.q_proj`), k: linear(`${p}.self_attn.k_proj`),
+        v: linear(`${p}.self_attn.v_proj`), o: linear(`${p}.self_attn.o_proj`),
+        gate: linear(`${p}.mlp.gate_proj`), up: linear(`${p}.mlp.up_proj`), down: linear(`${p}.mlp.down_proj`),
+        norm1: get(`${p}.input_layernorm.weight`), norm2: get(`${p}.post_attention_layernorm.weight`),
+        attention: { heads: config.heads, kvHeads: config.kvHeads, window: config.windows[l] },
+      });
+    }
+  }
+
+  /** Switch every adapter of the model on or off (PEFT's enable_adapter_layers / disable_adapter_layers). */
+  setAdaptersEnabled(enabled: boolean): void {
+    for (const linear of this.linears.values()) linear.enabled = enabled;
+  }
+
+  /** Merge every active adapter into the base weights. */
+  merge(): void {
+    for (const linear of this.linears.values()) linear.merge();
+  }
+
+  /** Undo `merge`, layer by layer (a Bat block that cannot be inverted stops with an error naming it). */
+  async unmerge(): Promise<void> {
+    for (const linear of this.linears.values()) await linear.unmerge();
+  }
+
+  /** logits [Bt,T,V] for ids [Bt*T] (row-major [Bt,T]). With `grad`, also the cache `backward` needs. */
+  forward(ids: Int32Array, batch: number, grad = false): { logits: Tensor; cache: ModelCache | null } {
+    const b = this.backend, c = this.config;
+    const seq = ids.length / batch;
+    if (!Number.isInteger(seq) || seq < 1) throw new Error(`[llama] ${ids.length} token ids do not split into batch=${batch} sequences`);
+    const n = ids.length;
+    const positions = new Int32Array(n).map((_, i) => i % seq);
+    let x = b.tensor([batch, seq, c.hidden], undefined, 'embeddings');
+    b.embedding(ids, this.embed, x);
+    const layers: LayerCache[] = [];
+    for (const [l, layer] of this.layers.entries()) {
+      const { out, cache } = this.layerForward(layer, l, x, positions, grad);
+      if (cache) layers.push(cache);
+      else b.dispose(x);
+      x = out;
+    }
+    const rstdF = b.tensor([n], undefined, 'final.rstd');
+    const normed = b.tensor(x.shape, undefined, 'final.norm');
+    b.rmsNorm(x, this.finalNorm, c.rmsNormEps, normed, rstdF);
+    const logits = b.tensor([batch, seq, c.vocabSize], undefined, 'logits');
+    b.matmul(normed, this.lmHead, logits, { transB: true }); // [N,V] = [N,D] [V,D]^T
+    b.dispose(normed);
+    if (!grad) {
+      b.dispose(x);
+      b.dispose(rstdF);
+      return { logits, cache: null };
+    }
+    return { logits, cache: { positions, layers, final: x, rstdF } };
+  }
+
+  /** One decoder layer: `out` = its output (a new tensor). With `grad` the cache takes ownership of x;
+   *  without, every intermediate is freed before returning and the cache is null. */
+  private layerForward(layer: Layer, l: number, x: Tensor, positions: Int32Array, grad: boolean): { out: Tensor; cache: LayerCache | null } {
+    const b = this.backend, c = this.config, eps = c.rmsNormEps;
+    const n = positions.length;
+    const lin = new Map<Projection, LinearCache>();
+    const held: Tensor[] = [];
+    const keep = (t: Tensor) => { held.push(t); return t; };
+    const project = (name: Projection, input: Tensor): Tensor => {
+      const { y, cache } = layer[name].forward(input);
+      if (grad) lin.set(name, cache);
+      else layer[name].disposeCache(cache);
+      return y;
+    };
+    const release = (t: Tensor, needed: boolean) => { if (grad && needed) keep(t); else b.dispose(t); };
+
+    const rstd1 = keep(b.tensor([n], undefined, `layers.${l}.rstd1`));
+    const n1 = b.tensor(x.shape, undefined, `layers.${l}.n1`);
+    b.rmsNorm(x, layer.norm1, eps, n1, rstd1);
+    const q = keep(project('q', n1)), k = keep(project('k', n1)), v = keep(project('v', n1));
+    release(n1, layer.q.needsInput() || layer.k.needsInput() || layer.v.needsInput());
+    b.rope(q, positions, c.invFreq);
+    b.rope(k, positions, c.invFreq);
+    const attn = keep(b.tensor(q.shape, undefined, `layers.${l}.attn`));
+    const lse = keep(b.tensor([n, c.heads], undefined, `layers.${l}.lse`));
+    b.attention(q, k, v, attn, lse, layer.attention);
+    const o = project('o', attn);
+    const h = keep(b.tensor(x.shape, undefined, `layers.${l}.h`));
+    b.copy(x, h);
+    b.add(o, h); // h = x + o(attn)
+    b.dispose(o);
+
+    const rstd2 = keep(b.tensor([n], undefined, `layers.${l}.rstd2`));
+    const n2 = b.tensor(x.shape, undefined, `layers.${l}.n2`);
+    b.rmsNorm(h, layer.norm2, eps, n2, rstd2);
+    const gate = keep(project('gate', n2)), up = keep(project('up', n2));
+    release(n2, layer.gate.needsInput() || layer.up.needsInput());
+    const act = b.tensor(gate.shape, undefined, `layers.${l}.act`);
+    b.swiglu(gate, up, act);
+    const down = project('down', act);
+    release(act, layer.down.needsInput());
+    const out = b.tensor(x.shape, undefined, `layers.${l}.out`);
+    b.copy(h, out);
+    b.add(down, out); // out = h + down(act)
+    b.dispose(down);
+    if (!grad) {
+      for (const t of held) b.dispose(t);
+      return { out, cache: null };
+    }
+    return { out, cache: { x, rstd1, q, k, v, attn, lse, h, rstd2, gate, up, lin, held } };
+  }
+
+  /** Mean cross-entropy of logits[:, :-1] against labels[:, 1:] (ignoring -100), as transformers computes
+   *  the causal-LM loss; with `grad`, also dL/dlogits for `backward`. labels [Bt*T]; loss [1]; dlogits like
+   *  logits. */
+  loss(logits: Tensor, labels: Int32Array, grad = false): { loss: Tensor; dlogits: Tensor | null } {
+    const b = this.backend;
+    const [batch, seq] = logits.shape;
+    if (labels.length !== batch * seq) throw new Error(`[llama] ${labels.length} labels for logits [${logits.shape}]: pass one label per input token`);
+    // Position t predicts labels[t + 1]; the last position of each sequence predicts nothing.
+    const targets = new Int32Array(labels.length).map((_, i) => (i % seq === seq - 1 ? IGNORE_INDEX : labels[i + 1]));
+    const loss = b.tensor([1], undefined, 'loss');
+    const dlogits = grad ? b.tensor(logits.shape, undefined, 'dlogits') : null;
+    b.crossEntropy(logits, targets, loss, dlogits);
+    return { loss, dlogits };
+  }
+
+  /** Backward from dL/dlogits [Bt,T,V]: writes the gradient of every live adapter and frees the cache. */
+  backward(cache: ModelCache, dlogits: Tensor): void {
+    const b = this.backend;
+    const dNormed = b.tensor(cache.final.shape, undefined, 'final.dnorm');
+    b.matmul(dlogits, this.lmHead, dNormed); // [N,D] = [N,V] [V,D]
+    const d = b.tensor(cache.final.shape, undefined, 'dresidual'); // dL/d(residual stream), updated in place
+    b.rmsNormBackward(cache.final, this.finalNorm, cache.rstdF, dNormed, d);
+    b.dispose(dNormed);
+    for (let l = this.layers.length - 1; l >= 0; l--) {
+      this.layerBackward(this.layers[l], cache.layers[l], d, cache.positions, l > 0);
+      this.freeLayer(this.layers[l], cache.layers[l]);
+    }
+    b.dispose(d);
+    cache.layers.length = 0;
+    this.disposeCache(cache);
+  }
+
+  /** Free a cache without running backward (also safe after backward). */
+  disposeCache(cache: ModelCache): void {
+    for (const [l, s] of cache.layers.entries()) this.freeLayer(this.layers[l], s);
+    cache.layers.length = 0;
+    this.backend.dispose(cache.final);
+    this.backend.dispose(cache.rstdF);
+  }
+
+  /** d [Bt,T,D]: gradient of the layer output on entry, of the layer input on exit (only when `inputGrad`:
+   *  the first layer's input is the frozen embedding, whose gradient nobody needs). */
+  private layerBackward(layer: Layer, s: LayerCache, d: Tensor, positions: Int32Array, inputGrad: boolean): void {
+    const b = this.backend, invFreq = this.config.invFreq;
+    const back = (name: Projection, g: Tensor, wantInput = true) => layer[name].backward(s.lin.get(name)!, g, wantInput);
+    const addInto = (into: Tensor, t: Tensor) => { b.add(t, into); b.dispose(t); };
+
+    // MLP: out = h + down(silu(gate) * up)
+    const dAct = back('down', d)!;
+    const dGate = b.tensor(s.gate.shape, undefined, 'dgate'), dUp = b.tensor(s.up.shape, undefined, 'dup');
+    b.swigluBackward(s.gate, s.up, dAct, dGate, dUp);
+    b.dispose(dAct);
+    const dn2 = back('gate', dGate)!;
+    addInto(dn2, back('up', dUp)!);
+    b.dispose(dGate);
+    b.dispose(dUp);
+    b.rmsNormBackward(s.h, layer.norm2, s.rstd2, dn2, d); // d is now dL/dh
+    b.dispose(dn2);
+
+    // attention: h = x + o(attention(rope(q(n1)), rope(k(n1)), v(n1)))
+    const dAttn = back('o', d)!;
+    const dq = b.tensor(s.q.shape, undefined, 'dq'), dk = b.tensor(s.k.shape, undefined, 'dk'), dv = b.tensor(s.v.shape, undefined, 'dv');
+    b.attentionBackward(s.q, s.k, s.v, s.attn, s.lse, dAttn, dq, dk, dv, layer.attention);
+    b.dispose(dAttn);
+    b.ropeBackward(dq, positions, invFreq);
+    b.ropeBackward(dk, positions, invFreq);
+    const dn1 = back('q', dq, inputGrad), dnk = back('k', dk, inputGrad), dnv = back('v', dv, inputGrad);
+    for (const t of [dq, dk, dv]) b.dispose(t);
+    if (dn1 && dnk && dnv) {
+      addInto(dn1, dnk);
+      addInto(dn1, dnv);
+      b.rmsNormBackward(s.x, layer.norm1, s.rstd1, dn1, d); // d is now dL/dx
+      b.dispose(dn1);
+    }
+  }
+
+  private freeLayer(layer: Layer, s: LayerCache): void {
+    for (const [name, lc] of s.lin) layer[name].disposeCache(lc);
+    s.lin.clear();
+    for (const t of s.held) this.backend.dispose(t);
+    s.held.length = 0;
+    this.backend.dispose(s.x);
+  }
+}

@@ -1,0 +1,20 @@
+// Plain reference of the training ops (runtime/train/ops.ts), float64 arithmetic on float32 storage.
+import type { AdamWStep } from '../train/ops.js';
+
+export function adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamWStep): void {
+  const c1 = 1 - s.beta1 ** s.step, c2 = 1 - s.beta2 ** s.step;
+  for (let i = 0; i < p.length; i++) {
+    const grad = s.gradScale * g[i];
+    let w = p[i] * (1 - s.lr * s.weightDecay);
+    m[i] = s.beta1 * m[i] + (1 - s.beta1) * grad;
+    v[i] = s.beta2 * v[i] + (1 - s.beta2) * grad * grad;
+    w -= (s.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + s.eps);
+    p[i] = w;
+  }
+}
+
+export function sumSquares(t: Float32Array, out: Float32Array, accumulate: boolean): void {
+  let s = 0;
+  for (let i = 0; i < t.length; i++) s += t[i] * t[i];
+  out[0] = s + (accumulate ? out[0] : 0);
+}
