@@ -2,12 +2,18 @@
 // The `osteon` command: one subcommand per job, each in runtime/cli/.
 import './node.js'; // installs Dawn as the WebGPU implementation before any backend is created
 import { doctorCommand, infoCommand } from './cli/doctor.js';
+import { finetuneCommand } from './cli/finetune.js';
+import { evalCommand } from './cli/eval.js';
 
 const HELP = `osteon: fine-tune language models with Bone, Bat, mini and LoRA adapters on WebGPU or WebAssembly
 
 usage: osteon <command> [options]
 
 commands:
+  finetune [options]            train a Bone, Bat, mini or LoRA adapter (default: built-in model and data);
+                                \`osteon finetune --help\` lists the options
+  eval --data FILE [--model DIR] [--adapter DIR] [--json]
+                                mean loss and perplexity over a data file
   info                          list the compute backends found here (adapter, limits, features)
   doctor [--fixtures DIR] [--json]
                                 check every backend's kernels against PEFT's golden outputs
@@ -19,6 +25,8 @@ environment:
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   info: infoCommand,
   doctor: doctorCommand,
+  finetune: finetuneCommand,
+  eval: evalCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -58,3 +58,13 @@ export function batDims(op: string, w: Tensor, ...blocks: Tensor[]) {
   if (inF % r !== 0) fail(op, `in_features=${inF} of ${fmt(w)} is not a multiple of r=${r}`);
   return { out, inF, r };
 }
+
+/** w [O, I], g [N, O], x [N, I], db [O/R, R, R]: batGrad. */
+export function batGradDims(w: Tensor, g: Tensor, x: Tensor, db: Tensor) {
+  const d = batDims('batGrad', w, db);
+  const n = g.size / d.out;
+  if (!Number.isInteger(n) || x.size !== n * d.inF) {
+    fail('batGrad', `x [${x.shape}] does not match g [${g.shape}] and w [${w.shape}]`);
+  }
+  return { ...d, n };
+}

@@ -34,6 +34,7 @@ export const randomArray = (n: number, seed: number) => uniform(n, -1, 1, seed);
 import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { createWasmBackend } from '../runtime/wasm/backend.js';
 import { createWebGPUBackend } from '../gpu/backend.js';
+import '../runtime/node.js'; // installs Dawn as the GPU provider (gpu/provider.ts) in Node
 
 // One instance of each backend for the whole test run (every test file is its own bundle, so the cache
 // lives on globalThis); tests/run.ts destroys them at the end so that Dawn lets the process exit.

@@ -1,10 +1,13 @@
 // The reference backend: every op from runtime/reference/ops.ts behind the Backend interface.
 // Slow and obvious on purpose; tests compare the wasm and webgpu backends against it.
-// It also implements the transformer ops of ModelBackend (runtime/model/ops.ts).
+// It also implements the transformer ops of ModelBackend (runtime/model/ops.ts) and the training ops of
+// TrainBackend (runtime/train/ops.ts).
 import { type BackendInfo, type MatmulOptions, type Tensor, matmulDims, sizeOf } from '../backend.js';
 import { batDims, biasDims, blockDeltaDims, sameSize, tileDims } from '../op-shapes.js';
 import * as ops from './ops.js';
-import { type AttentionOptions, IGNORE_INDEX, type ModelBackend } from '../model/ops.js';
+import { type AttentionOptions, IGNORE_INDEX } from '../model/ops.js';
+import type { AdamWStep, TrainBackend } from '../train/ops.js';
+import * as trainOps from './train-ops.js';
 import { attentionDims, crossEntropyDims, embeddingDims, rmsNormDims, ropeDims } from '../model/op-shapes.js';
 
 class ReferenceTensor implements Tensor {
@@ -23,7 +26,7 @@ function data(t: Tensor): Float32Array {
   return d;
 }
 
-export class ReferenceBackend implements ModelBackend {
+export class ReferenceBackend implements TrainBackend {
   readonly name = 'reference' as const;
   readonly info: BackendInfo = { name: 'reference', device: 'plain TypeScript (test oracle)', details: {} };
 
@@ -136,5 +139,13 @@ export class ReferenceBackend implements ModelBackend {
   crossEntropy(logits: Tensor, targets: Int32Array, loss: Tensor, dlogits: Tensor | null): void {
     const d = crossEntropyDims(logits, targets, loss, dlogits);
     data(loss)[0] = ops.crossEntropy(data(logits), targets, dlogits && data(dlogits), d.n, d.vocab, d.count, IGNORE_INDEX);
+  }
+  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamWStep): void {
+    for (const t of [grad, m, v]) sameSize('adamw', param, t);
+    trainOps.adamw(data(param), data(grad), data(m), data(v), step);
+  }
+  sumSquares(t: Tensor, out: Tensor, accumulate: boolean): void {
+    if (out.size !== 1) throw new Error(`[sumSquares] ${out.label} must hold one value, has ${out.size}`);
+    trainOps.sumSquares(data(t), data(out), accumulate);
   }
 }

@@ -1,0 +1,277 @@
+// The WebGPU device and the bookkeeping every launcher shares: adapter and device acquisition with the
+// adapter's real limits, a pending batch of recorded commands (submitted together on read/sync or after
+// MAX_PASSES passes), a per-submit arena for the small uniform parameter blocks, and error handling:
+// every GPU call runs inside error scopes whose result is remembered with the kernel's label and thrown at
+// the next call; device loss is remembered and thrown at every later call.
+// Each pass is recorded by its own encoder and finished at once: encoding errors surface at finish(), so
+// finishing inside the kernel's error scope is what lets an error name the kernel that caused it.
+// It deliberately knows nothing about ops or shapes: launchers (matmul.ts, bone.ts, ...) do.
+import { getGPU } from './provider.js';
+
+/** Passes recorded before the pending batch is submitted without being asked to: bounds the work (and
+ *  the parameter arena) that one submit carries, so long op sequences without a read still make progress. */
+const MAX_PASSES = 64;
+/** Largest parameter block a kernel uses, in bytes (a few u32/f32 fields). */
+const PARAM_BYTES = 64;
+
+/** The limits requested at requestDevice: everything the kernels' sizes depend on, at the adapter's value. */
+const LIMITS = [
+  'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage',
+  'maxUniformBufferBindingSize', 'maxBindGroups',
+] as const;
+type LimitName = (typeof LIMITS)[number];
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly limits: Record<LimitName, number>;
+  readonly hasF16: boolean;
+  private commands: GPUCommandBuffer[] = [];
+  private passes = 0;
+  private batchLabels: string[] = [];
+  /** Parameter blocks of the pending passes, uploaded to `paramBuffer` just before the submit. */
+  private readonly paramSlot: number;
+  private readonly paramData: ArrayBuffer;
+  private readonly paramBuffer: GPUBuffer;
+  /** Buffers disposed while a pending pass may still use them: destroyed after its submit. */
+  private garbage: GPUBuffer[] = [];
+  private pendingScopes: Promise<void>[] = [];
+  private firstError: Error | null = null;
+  private lostError: Error | null = null;
+  private destroyed = false;
+  private readonly modules = new Map<string, GPUShaderModule>();
+
+  constructor(readonly adapter: GPUAdapter, device: GPUDevice) {
+    this.device = device;
+    this.limits = Object.fromEntries(LIMITS.map((k) => [k, device.limits[k]])) as Record<LimitName, number>;
+    this.hasF16 = device.features.has('shader-f16');
+    this.paramSlot = Math.max(PARAM_BYTES, device.limits.minUniformBufferOffsetAlignment);
+    this.paramData = new ArrayBuffer(this.paramSlot * MAX_PASSES);
+    this.paramBuffer = device.createBuffer({
+      label: 'osteon kernel parameters', size: this.paramData.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    device.lost.then((info) => {
+      if (!this.destroyed) {
+        this.lostError = new Error(`[webgpu] the device was lost (${info.reason}): ${info.message || 'no message'}; ` +
+          'every tensor on it is gone: create a new backend');
+      }
+    });
+    // Errors outside any scope (there should be none) are still reported rather than printed and forgotten.
+    device.addEventListener('uncapturederror', (e) => this.remember('unscoped GPU call', (e as GPUUncapturedErrorEvent).error));
+  }
+
+  /** Throw the device loss, or the first GPU error since the last check; also refuses a destroyed backend. */
+  check(): void {
+    if (this.destroyed) throw new Error('[webgpu] the backend was destroyed; create a new one');
+    if (this.lostError) throw this.lostError;
+    const e = this.firstError;
+    if (e) {
+      this.firstError = null;
+      throw e;
+    }
+  }
+
+  private remember(label: string, error: GPUError): void {
+    if (this.firstError || this.destroyed) return;
+    const kind = error instanceof GPUOutOfMemoryError ? 'out of memory'
+      : error instanceof GPUValidationError ? 'validation error' : 'internal error';
+    this.firstError = new Error(`[webgpu] ${label}: ${kind}: ${error.message}`);
+  }
+
+  /** Run `fn` (GPU calls only) inside validation, out-of-memory and internal error scopes; what they catch
+   *  is remembered with `label` and thrown by the next check(). The scopes are popped without waiting. */
+  scoped<T>(label: string, fn: () => T): T {
+    const d = this.device;
+    d.pushErrorScope('internal');
+    d.pushErrorScope('out-of-memory');
+    d.pushErrorScope('validation');
+    try {
+      return fn();
+    } finally {
+      for (let i = 0; i < 3; i++) {
+        this.pendingScopes.push(d.popErrorScope().then(
+          (e) => { if (e) this.remember(label, e); },
+          () => {}, // popping fails only once the device is lost, which lostError reports
+        ));
+      }
+    }
+  }
+
+  /** A new storage buffer of `bytes` (rounded up to 16 so kernels can read it as vec4), optionally filled. */
+  storageBuffer(bytes: number, label: string, data?: Float32Array): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    for (const limit of ['maxBufferSize', 'maxStorageBufferBindingSize'] as const) {
+      if (size > this.limits[limit]) {
+        throw new Error(`[webgpu] tensor ${label} needs ${size} bytes, over this device's ${limit} of ` +
+          `${this.limits[limit]} bytes: split it into smaller tensors (for example by rows)`);
+      }
+    }
+    return this.scoped(`allocate ${label}`, () => {
+      const b = this.device.createBuffer({
+        label, size, mappedAtCreation: !!data,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      if (data) {
+        new Float32Array(b.getMappedRange()).set(data);
+        b.unmap();
+      }
+      return b;
+    });
+  }
+
+  /** The shader module of one .wgsl file, compiled once. */
+  module(name: string, code: string): GPUShaderModule {
+    let m = this.modules.get(name);
+    if (!m) {
+      m = this.scoped(`compile ${name}`, () => this.device.createShaderModule({ label: name, code }));
+      this.modules.set(name, m);
+    }
+    return m;
+  }
+
+  /** A compute pipeline for `entryPoint` of `module` with pipeline-overridable constants. Callers cache it. */
+  pipeline(label: string, module: GPUShaderModule, entryPoint: string, constants: Record<string, number> = {}): GPUComputePipeline {
+    return this.scoped(`pipeline ${label}`, () => this.device.createComputePipeline({
+      label, layout: 'auto', compute: { module, entryPoint, constants },
+    }));
+  }
+
+  /** Record commands into the pending batch, inside error scopes labelled `label`. */
+  record(label: string, fn: (encoder: GPUCommandEncoder) => void): void {
+    this.scoped(label, () => {
+      const encoder = this.device.createCommandEncoder({ label });
+      fn(encoder);
+      this.commands.push(encoder.finish({ label }));
+    });
+  }
+
+  /** Record one compute dispatch. `params` (at most PARAM_BYTES) becomes binding 0 (uniform); `buffers`
+   *  follow as bindings 1, 2, ... in order. */
+  dispatch(label: string, pipeline: GPUComputePipeline, params: ArrayBuffer, buffers: GPUBuffer[],
+    groups: readonly [number, number, number]): void {
+    if (groups[0] * groups[1] * groups[2] === 0) return;
+    if (params.byteLength > PARAM_BYTES) throw new Error(`[webgpu] ${label}: ${params.byteLength} bytes of parameters, over ${PARAM_BYTES}`);
+    const slot = this.passes;
+    new Uint8Array(this.paramData, slot * this.paramSlot, params.byteLength).set(new Uint8Array(params));
+    this.record(label, (encoder) => {
+      const bind = this.device.createBindGroup({
+        label, layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: this.paramBuffer, offset: slot * this.paramSlot, size: PARAM_BYTES } },
+          ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+        ],
+      });
+      const pass = encoder.beginComputePass({ label });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bind);
+      pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+      pass.end();
+    });
+    this.passes++;
+    this.batchLabels.push(label);
+    if (this.passes >= MAX_PASSES) this.flush();
+  }
+
+  /** Submit the pending batch (if any), with its parameters uploaded first. */
+  flush(): void {
+    if (!this.commands.length) return;
+    const commands = this.commands;
+    const label = `submit of ${this.batchLabels.length} passes (${[...new Set(this.batchLabels)].join(', ')})`;
+    this.commands = [];
+    this.scoped(label, () => {
+      if (this.passes > 0) this.device.queue.writeBuffer(this.paramBuffer, 0, this.paramData, 0, this.passes * this.paramSlot);
+      this.device.queue.submit(commands);
+    });
+    this.passes = 0;
+    this.batchLabels = [];
+    // One promise for this batch's scopes, so that a long run without reads does not pile them up.
+    this.pendingScopes = [Promise.all(this.pendingScopes).then(() => {})];
+    for (const b of this.garbage) b.destroy();
+    this.garbage = [];
+  }
+
+  /** Destroy a buffer once no pending pass can use it any more. */
+  release(b: GPUBuffer): void {
+    if (this.commands.length) this.garbage.push(b);
+    else b.destroy();
+  }
+
+  /** Wait for the outcome of every scope opened so far, then throw what they caught. */
+  async settle(): Promise<void> {
+    while (this.pendingScopes.length) {
+      const scopes = this.pendingScopes;
+      this.pendingScopes = [];
+      await Promise.all(scopes);
+    }
+    this.check();
+  }
+
+  /** Wait until every submitted command has run (or the device is gone). */
+  async idle(): Promise<void> {
+    this.flush();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.device.lost]);
+    await this.settle();
+  }
+
+  /** A copy of `bytes` bytes of `src` on the CPU: the only readback path. */
+  async readBuffer(src: GPUBuffer, bytes: number, label: string): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.scoped(`read ${label}`, () => this.device.createBuffer({
+      label: `readback ${label}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    }));
+    this.record(`read ${label}`, (e) => e.copyBufferToBuffer(src, 0, staging, 0, size));
+    this.flush();
+    try {
+      const mapped = staging.mapAsync(GPUMapMode.READ).then(() => true, () => false);
+      const ok = await Promise.race([mapped, this.device.lost.then(() => false)]);
+      await this.settle(); // the labelled error of the kernel that failed, or the device loss, comes first
+      if (!ok) throw new Error(`[webgpu] reading ${label} failed: its readback buffer could not be mapped`);
+      return staging.getMappedRange().slice(0);
+    } finally {
+      if (!this.destroyed) staging.destroy();
+    }
+  }
+
+  /** Release the device and everything on it; later calls throw. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.commands = [];
+    this.garbage = [];
+    this.modules.clear();
+    this.device.destroy();
+  }
+}
+
+/** The adapter and a device with the adapter's real limits (and `shader-f16` when offered), or null when
+ *  this platform has no WebGPU adapter. */
+export async function openDevice(gpu: GPU | undefined = getGPU()): Promise<GpuContext | null> {
+  const adapter = await gpu?.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return null;
+  const requiredLimits: Record<string, number> = {};
+  for (const k of LIMITS) requiredLimits[k] = adapter.limits[k];
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('shader-f16') ? ['shader-f16'] : [];
+  const device = await adapter.requestDevice({ label: 'osteon', requiredLimits, requiredFeatures });
+  return new GpuContext(adapter, device);
+}
+
+/** Workgroup counts for `count` invocations in workgroups of `size`, folded into y when x would pass
+ *  the per-dimension limit. Kernels rebuild the linear index as x + y * (workgroups in x) * size. */
+export function grid(ctx: GpuContext, count: number, size: number): [number, number, number] {
+  const groups = Math.ceil(count / size);
+  const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (groups <= maxX) return [groups, 1, 1];
+  const y = Math.ceil(groups / maxX);
+  if (y > maxX) throw new Error(`[webgpu] ${count} invocations exceed the dispatch limit of this device`);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+/** A parameter block of u32 fields (f32 fields are passed with `f32` bits via the same buffer). */
+export function params(u32: readonly number[], f32: readonly number[] = []): ArrayBuffer {
+  const buf = new ArrayBuffer(Math.ceil((u32.length + f32.length) / 4) * 16 || 16);
+  new Uint32Array(buf).set(u32);
+  new Float32Array(buf, u32.length * 4, f32.length).set(f32);
+  return buf;
+}

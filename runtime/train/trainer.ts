@@ -1,0 +1,148 @@
+// The training loop: micro-batches forward and backward on the backend, gradient accumulation, global-norm
+// clipping, AdamW with a warmup + decay schedule, held-out evaluation. Deterministic for a seed on one
+// backend: the data order is a permutation drawn from (seed, epoch), so a run resumed from a checkpoint
+// continues with exactly the batches (and losses) the uninterrupted run would have seen.
+// Per optimizer step the CPU reads back one float per micro-batch (the loss) and one for the gradient norm.
+import type { Tensor } from '../backend.js';
+import type { LlamaModel } from '../model/llama.js';
+import type { ModelAdapter } from '../peft/adapter.js';
+import { type Batch, type Example, permutation, toBatches } from './data.js';
+import type { TrainBackend } from './ops.js';
+import { type ScheduleKind, learningRate } from './schedule.js';
+
+export interface TrainConfig {
+  steps: number;
+  batchSize: number;
+  gradAccum: number;
+  lr: number;
+  schedule: ScheduleKind;
+  warmup: number;
+  minLrRatio: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Clip the global gradient norm to this value; 0 turns clipping off. */
+  maxGradNorm: number;
+  seed: number;
+}
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  steps: 100, batchSize: 4, gradAccum: 1, lr: 2e-4, schedule: 'cosine', warmup: 10, minLrRatio: 0.1,
+  weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1, seed: 42,
+};
+
+export interface StepLog { step: number; loss: number; lr: number; gradNorm: number; tokens: number }
+
+/** One trainable tensor with its gradient and AdamW moments. */
+export interface TrainedTensor { key: string; param: Tensor; grad: Tensor; m: Tensor; v: Tensor; accum: Tensor | null }
+
+/** Where the data stream stands: the epoch and the next row within its permutation. */
+export interface DataCursor { epoch: number; next: number }
+
+export class Trainer {
+  step = 0;
+  cursor: DataCursor = { epoch: 0, next: 0 };
+  readonly history: StepLog[] = [];
+  readonly tensors: TrainedTensor[] = [];
+  private readonly norm: Tensor;
+
+  constructor(
+    readonly backend: TrainBackend, readonly model: LlamaModel, readonly adapter: ModelAdapter,
+    readonly rows: Example[], readonly config: TrainConfig,
+  ) {
+    if (!rows.length) throw new Error('[train] no training rows (is the data file empty, or every row shorter than 2 tokens?)');
+    for (const [path, layer] of adapter.layers) {
+      for (const [name, param] of Object.entries(layer.params)) {
+        const zeros = (what: string) => backend.tensor(param.shape, undefined, `${path}.${name}.${what}`);
+        this.tensors.push({
+          key: `${path}.${name}`, param, grad: layer.grads[name], m: zeros('exp_avg'), v: zeros('exp_avg_sq'),
+          accum: config.gradAccum > 1 ? zeros('accum') : null,
+        });
+      }
+    }
+    this.norm = backend.tensor([1], undefined, 'grad-norm^2');
+  }
+
+  /** The next batch of rows in this epoch's order (a new permutation each epoch). */
+  private nextBatch(): Batch {
+    const order = permutation(this.rows.length, this.config.seed + this.cursor.epoch);
+    const take = order.slice(this.cursor.next, this.cursor.next + this.config.batchSize);
+    this.cursor = this.cursor.next + take.length >= order.length
+      ? { epoch: this.cursor.epoch + 1, next: 0 }
+      : { epoch: this.cursor.epoch, next: this.cursor.next + take.length };
+    return toBatches(this.rows, take.length, take)[0];
+  }
+
+  /** Forward + backward on one batch; the loss is read back (the one sync point of a micro-batch). */
+  private async microStep(batch: Batch): Promise<number> {
+    const { logits, cache } = this.model.forward(batch.ids, batch.batch, true);
+    const { loss, dlogits } = this.model.loss(logits, batch.labels, true);
+    this.backend.dispose(logits);
+    this.model.backward(cache!, dlogits!);
+    this.backend.dispose(dlogits!);
+    const value = (await this.backend.read(loss))[0];
+    this.backend.dispose(loss);
+    return value;
+  }
+
+  /** One optimizer step over `gradAccum` micro-batches. Throws on a non-finite loss or gradient, before
+   *  the parameters are touched, so the adapter and the last checkpoint stay good. */
+  async trainStep(): Promise<StepLog> {
+    const c = this.config;
+    let lossSum = 0, tokens = 0;
+    for (let micro = 0; micro < c.gradAccum; micro++) {
+      const batch = this.nextBatch();
+      lossSum += await this.microStep(batch);
+      tokens += batch.ids.length;
+      for (const t of this.tensors) {
+        if (!t.accum) continue;
+        if (micro === 0) this.backend.copy(t.grad, t.accum);
+        else this.backend.add(t.grad, t.accum);
+      }
+    }
+    const loss = lossSum / c.gradAccum;
+    this.tensors.forEach((t, i) => this.backend.sumSquares(t.accum ?? t.grad, this.norm, i > 0));
+    const gradNorm = Math.sqrt((await this.backend.read(this.norm))[0]) / c.gradAccum;
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      throw new Error(`[train] ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} is ${Number.isFinite(loss) ? gradNorm : loss} at step ${this.step + 1}; ` +
+        `the adapter was not updated. Lower the learning rate (now ${c.lr}), keep gradient clipping on, or check the data`);
+    }
+    const lr = learningRate({ kind: c.schedule, lr: c.lr, warmup: c.warmup, total: c.steps, minRatio: c.minLrRatio }, this.step);
+    const clip = c.maxGradNorm > 0 && gradNorm > c.maxGradNorm ? c.maxGradNorm / gradNorm : 1;
+    this.step++;
+    for (const t of this.tensors) {
+      this.backend.adamw(t.param, t.accum ?? t.grad, t.m, t.v, {
+        lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay, step: this.step, gradScale: clip / c.gradAccum,
+      });
+    }
+    const log = { step: this.step, loss, lr, gradNorm, tokens };
+    this.history.push(log);
+    return log;
+  }
+
+  /** Free the optimizer state (the adapter's own tensors stay with the model). */
+  dispose(): void {
+    for (const t of this.tensors) for (const x of [t.m, t.v, t.accum]) if (x) this.backend.dispose(x);
+    this.backend.dispose(this.norm);
+  }
+}
+
+export interface EvalResult { loss: number; perplexity: number; tokens: number }
+
+/** Mean token cross-entropy over every scored position of the batches, and its perplexity. */
+export async function evaluate(backend: TrainBackend, model: LlamaModel, batches: Batch[]): Promise<EvalResult> {
+  let weighted = 0, tokens = 0;
+  for (const b of batches) {
+    if (!b.scored) continue;
+    const { logits } = model.forward(b.ids, b.batch, false);
+    const { loss } = model.loss(logits, b.labels, false);
+    backend.dispose(logits);
+    weighted += (await backend.read(loss))[0] * b.scored;
+    backend.dispose(loss);
+    tokens += b.scored;
+  }
+  if (!tokens) throw new Error('[eval] no scored tokens (every label is -100?)');
+  const loss = weighted / tokens;
+  return { loss, perplexity: Math.exp(loss), tokens };
+}
