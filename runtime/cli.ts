@@ -4,6 +4,8 @@ import './node.js'; // installs Dawn as the WebGPU implementation before any bac
 import { doctorCommand, infoCommand } from './cli/doctor.js';
 import { finetuneCommand } from './cli/finetune.js';
 import { evalCommand } from './cli/eval.js';
+import { generateCommand } from './cli/generate.js';
+import { mergeCommand } from './cli/merge.js';
 
 const HELP = `osteon: fine-tune language models with Bone, Bat, mini and LoRA adapters on WebGPU or WebAssembly
 
@@ -14,6 +16,10 @@ commands:
                                 \`osteon finetune --help\` lists the options
   eval --data FILE [--model DIR] [--adapter DIR] [--json]
                                 mean loss and perplexity over a data file
+  generate --prompt TEXT [--model DIR] [--adapter DIR] [--merge]
+                                continue a prompt, streaming the text (greedy or sampled)
+  merge --adapter DIR --out DIR [--model DIR]
+                                fold an adapter into the base weights and write the merged model
   info                          list the compute backends found here (adapter, limits, features)
   doctor [--fixtures DIR] [--json]
                                 check every backend's kernels against PEFT's golden outputs
@@ -27,6 +33,8 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   doctor: doctorCommand,
   finetune: finetuneCommand,
   eval: evalCommand,
+  generate: generateCommand,
+  merge: mergeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -12,6 +12,7 @@ import type { Tensor } from '../backend.js';
 import { AdaptedLinear, type LinearCache } from '../adapters/linear.js';
 import type { ModelConfig } from './config.js';
 import { type AttentionOptions, IGNORE_INDEX, type ModelBackend } from './ops.js';
+import type { KVCache } from '../generate/kv-cache.js';
 
 /** Every tensor the checkpoint must provide, by transformers' name, with its shape (biases as the config
  *  says; no lm_head.weight when the embeddings are tied). */
@@ -104,6 +105,23 @@ export class LlamaModel {
     }
   }
 
+  /** Every base weight by its checkpoint name (as weightShapes lists them): with adapters merged, this is
+   *  the merged model. */
+  namedWeights(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>([['model.embed_tokens.weight', this.embed]]);
+    for (const [path, linear] of this.linears) {
+      out.set(`${path}.weight`, linear.weight);
+      if (linear.bias) out.set(`${path}.bias`, linear.bias);
+    }
+    this.layers.forEach((layer, l) => {
+      out.set(`model.layers.${l}.input_layernorm.weight`, layer.norm1);
+      out.set(`model.layers.${l}.post_attention_layernorm.weight`, layer.norm2);
+    });
+    out.set('model.norm.weight', this.finalNorm);
+    if (!this.config.tieEmbeddings) out.set('lm_head.weight', this.lmHead);
+    return out;
+  }
+
   /** Switch every adapter of the model on or off (PEFT's enable_adapter_layers / disable_adapter_layers). */
   setAdaptersEnabled(enabled: boolean): void {
     for (const linear of this.linears.values()) linear.enabled = enabled;
@@ -119,18 +137,22 @@ export class LlamaModel {
     for (const linear of this.linears.values()) await linear.unmerge();
   }
 
-  /** logits [Bt,T,V] for ids [Bt*T] (row-major [Bt,T]). With `grad`, also the cache `backward` needs. */
-  forward(ids: Int32Array, batch: number, grad = false): { logits: Tensor; cache: ModelCache | null } {
+  /** logits [Bt,T,V] for ids [Bt*T] (row-major [Bt,T]). With `grad`, also the cache `backward` needs.
+   *  With a key/value cache (generation, runtime/generate/kv-cache.ts) the ids continue the cached
+   *  sequences: positions start at kv.length, attention reads the cache, and the cache grows by T. */
+  forward(ids: Int32Array, batch: number, grad = false, kv?: KVCache): { logits: Tensor; cache: ModelCache | null } {
     const b = this.backend, c = this.config;
     const seq = ids.length / batch;
     if (!Number.isInteger(seq) || seq < 1) throw new Error(`[llama] ${ids.length} token ids do not split into batch=${batch} sequences`);
+    if (kv && grad) throw new Error('[llama] a key/value cache is for generation; training forwards take none');
     const n = ids.length;
-    const positions = new Int32Array(n).map((_, i) => i % seq);
+    const past = kv?.length ?? 0;
+    const positions = new Int32Array(n).map((_, i) => past + (i % seq));
     let x = b.tensor([batch, seq, c.hidden], undefined, 'embeddings');
     b.embedding(ids, this.embed, x);
     const layers: LayerCache[] = [];
     for (const [l, layer] of this.layers.entries()) {
-      const { out, cache } = this.layerForward(layer, l, x, positions, grad);
+      const { out, cache } = this.layerForward(layer, l, x, positions, grad, kv);
       if (cache) layers.push(cache);
       else b.dispose(x);
       x = out;
@@ -141,6 +163,7 @@ export class LlamaModel {
     const logits = b.tensor([batch, seq, c.vocabSize], undefined, 'logits');
     b.matmul(normed, this.lmHead, logits, { transB: true }); // [N,V] = [N,D] [V,D]^T
     b.dispose(normed);
+    if (kv) kv.length += seq;
     if (!grad) {
       b.dispose(x);
       b.dispose(rstdF);
@@ -151,7 +174,7 @@ export class LlamaModel {
 
   /** One decoder layer: `out` = its output (a new tensor). With `grad` the cache takes ownership of x;
    *  without, every intermediate is freed before returning and the cache is null. */
-  private layerForward(layer: Layer, l: number, x: Tensor, positions: Int32Array, grad: boolean): { out: Tensor; cache: LayerCache | null } {
+  private layerForward(layer: Layer, l: number, x: Tensor, positions: Int32Array, grad: boolean, kv?: KVCache): { out: Tensor; cache: LayerCache | null } {
     const b = this.backend, c = this.config, eps = c.rmsNormEps;
     const n = positions.length;
     const lin = new Map<Projection, LinearCache>();
@@ -174,7 +197,8 @@ export class LlamaModel {
     b.rope(k, positions, c.invFreq);
     const attn = keep(b.tensor(q.shape, undefined, `layers.${l}.attn`));
     const lse = keep(b.tensor([n, c.heads], undefined, `layers.${l}.lse`));
-    b.attention(q, k, v, attn, lse, layer.attention);
+    if (kv) kv.attend(l, q, k, v, attn, layer.attention);
+    else b.attention(q, k, v, attn, lse, layer.attention);
     const o = project('o', attn);
     const h = keep(b.tensor(x.shape, undefined, `layers.${l}.h`));
     b.copy(x, h);

@@ -1,12 +1,14 @@
 // The reference backend: every op from runtime/reference/ops.ts behind the Backend interface.
 // Slow and obvious on purpose; tests compare the wasm and webgpu backends against it.
 // It also implements the transformer ops of ModelBackend (runtime/model/ops.ts) and the training ops of
-// TrainBackend (runtime/train/ops.ts).
+// TrainBackend (runtime/train/ops.ts) and the cached attention of GenerateBackend (runtime/generate/ops.ts).
 import { type BackendInfo, type MatmulOptions, type Tensor, matmulDims, sizeOf } from '../backend.js';
 import { batDims, biasDims, blockDeltaDims, sameSize, tileDims } from '../op-shapes.js';
 import * as ops from './ops.js';
 import { type AttentionOptions, IGNORE_INDEX } from '../model/ops.js';
 import type { AdamWStep, TrainBackend } from '../train/ops.js';
+import { type GenerateBackend, attentionDecodeDims } from '../generate/ops.js';
+import * as generateOps from './generate-ops.js';
 import * as trainOps from './train-ops.js';
 import { attentionDims, crossEntropyDims, embeddingDims, rmsNormDims, ropeDims } from '../model/op-shapes.js';
 
@@ -26,7 +28,7 @@ function data(t: Tensor): Float32Array {
   return d;
 }
 
-export class ReferenceBackend implements TrainBackend {
+export class ReferenceBackend implements TrainBackend, GenerateBackend {
   readonly name = 'reference' as const;
   readonly info: BackendInfo = { name: 'reference', device: 'plain TypeScript (test oracle)', details: {} };
 
@@ -147,5 +149,9 @@ export class ReferenceBackend implements TrainBackend {
   sumSquares(t: Tensor, out: Tensor, accumulate: boolean): void {
     if (out.size !== 1) throw new Error(`[sumSquares] ${out.label} must hold one value, has ${out.size}`);
     trainOps.sumSquares(data(t), data(out), accumulate);
+  }
+  attentionDecode(q: Tensor, kNew: Tensor, vNew: Tensor, kCache: Tensor, vCache: Tensor, past: number, out: Tensor, options: AttentionOptions): void {
+    const d = attentionDecodeDims(q, kNew, vNew, kCache, vCache, past, out, options);
+    generateOps.attentionDecode(data(q), data(kNew), data(vNew), data(kCache), data(vCache), data(out), d);
   }
 }

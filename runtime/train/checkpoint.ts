@@ -1,7 +1,7 @@
 // Training checkpoints: the adapter's tensors, AdamW's moments, the step, the data cursor and the loss
 // history, in one safetensors file (tensor `<module>.<param>`, `.exp_avg`, `.exp_avg_sq`; state as JSON in
 // the metadata). Restoring one continues the run exactly. Platform-neutral: bytes in, bytes out; the Node
-// side writes them atomically (runtime/train/node-checkpoint.ts).
+// side writes them atomically (writeFileAtomic in runtime/model/node-files.ts).
 import { readSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../safetensors.js';
 import type { DataCursor, StepLog, TrainConfig, Trainer } from './trainer.js';
 

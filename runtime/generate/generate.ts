@@ -1,0 +1,46 @@
+// Text generation: the prompt in one cached forward pass, then one token at a time, each attending to
+// the key/value cache; greedy or sampled (runtime/generate/sampling.ts); stops at a stop token or the token
+// limit; every token is handed to `onToken` as soon as it is chosen (streaming).
+import type { LlamaModel } from '../model/llama.js';
+import { KVCache } from './kv-cache.js';
+import type { GenerateBackend } from './ops.js';
+import { type SamplingOptions, rng, sample } from './sampling.js';
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens?: number;
+  /** Token ids that end generation (not included in the result). */
+  stop?: number[];
+  onToken?: (id: number) => void;
+}
+
+/** The generated ids (without the prompt). */
+export async function generate(model: LlamaModel, prompt: Int32Array, o: GenerateOptions = {}): Promise<number[]> {
+  const backend = model.backend as GenerateBackend;
+  const maxNew = o.maxNewTokens ?? 64;
+  if (prompt.length === 0) throw new Error('[generate] the prompt is empty (a model needs at least one token to continue)');
+  const capacity = Math.min(prompt.length + maxNew, model.config.maxPositions);
+  if (prompt.length >= capacity) {
+    throw new Error(`[generate] the prompt has ${prompt.length} tokens; the model's context is ${model.config.maxPositions}`);
+  }
+  const kv = new KVCache(backend, model.config, 1, capacity);
+  const random = rng(o.seed ?? 0);
+  const stop = new Set(o.stop ?? []);
+  const out: number[] = [];
+  try {
+    let input = prompt;
+    while (out.length < maxNew && kv.length + input.length <= capacity) {
+      const { logits } = model.forward(input, 1, false, kv);
+      const all = await backend.read(logits);
+      backend.dispose(logits);
+      const vocab = model.config.vocabSize;
+      const next = sample(all.subarray(all.length - vocab), o, random);
+      if (stop.has(next)) break;
+      out.push(next);
+      o.onToken?.(next);
+      input = Int32Array.of(next);
+    }
+  } finally {
+    kv.dispose();
+  }
+  return out;
+}

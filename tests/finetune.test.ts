@@ -1,0 +1,125 @@
+// Training end to end: a few steps lower the loss; a run resumed from a checkpoint continues with exactly
+// the losses of the uninterrupted run; a non-finite loss stops with a clear error before touching the
+// adapter; and the CLI (finetune, eval, merge, generate) on the built-in model and the fixture model.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel } from '../runtime/model/checkpoint.js';
+import { nodeFiles } from '../runtime/model/node-files.js';
+import { attachAdapter, loadAdapter } from '../runtime/peft/adapter.js';
+import { newPeftConfig } from '../runtime/peft/config.js';
+import { examplesFromJsonl, toRows } from '../runtime/train/data.js';
+import { DEFAULT_TRAIN, Trainer } from '../runtime/train/trainer.js';
+import { checkpointBytes, restoreCheckpoint } from '../runtime/train/checkpoint.js';
+import type { TrainBackend } from '../runtime/train/ops.js';
+import { MODEL_REL } from './tolerances.js';
+import { fixturesDir, relError, testBackends } from './helpers.js';
+
+const train = suite('finetune');
+let backends: TrainBackend[] = [];
+train.before(async () => {
+  backends = (await testBackends()).filter((b) => typeof (b as Partial<TrainBackend>).adamw === 'function') as TrainBackend[];
+  assert.ok(backends.length > 0);
+});
+
+const cli = join(fixturesDir, '..', '..', 'dist', 'cli.js');
+const modelDir = join(fixturesDir, 'llama-bone', 'model');
+const rowsJsonl = Array.from({ length: 6 }, (_, i) => JSON.stringify({
+  input_ids: Array.from({ length: 16 }, (_, t) => (i * 37 + t * 11) % 300),
+  labels: Array.from({ length: 16 }, (_, t) => (t < 4 ? -100 : (i * 37 + t * 11) % 300)),
+})).join('\n');
+
+async function makeTrainer(b: TrainBackend, steps: number) {
+  const { model } = await loadModel(b, nodeFiles(modelDir));
+  const adapter = attachAdapter(model, newPeftConfig({ variant: 'bone', r: 16 }, 'all-linear'));
+  const rows = toRows(examplesFromJsonl(rowsJsonl, null, 'rows'), 16, false);
+  return new Trainer(b, model, adapter, rows, { ...DEFAULT_TRAIN, steps, batchSize: 2, lr: 1e-2, warmup: 1, seed: 3 });
+}
+
+train('a few steps lower the loss; resuming a checkpoint repeats the uninterrupted losses exactly', async () => {
+  for (const b of backends) {
+    const whole = await makeTrainer(b, 6);
+    const losses: number[] = [];
+    for (let i = 0; i < 6; i++) losses.push((await whole.trainStep()).loss);
+    assert.ok(losses[5] < losses[0] - 0.05, `${b.name}: loss ${losses[0]} -> ${losses[5]} did not go down`);
+
+    const first = await makeTrainer(b, 6);
+    for (let i = 0; i < 3; i++) await first.trainStep();
+    const saved = await checkpointBytes(first);
+    const resumed = await makeTrainer(b, 6);
+    restoreCheckpoint(resumed, saved, 'checkpoint');
+    assert.is(resumed.step, 3);
+    for (let i = 3; i < 6; i++) assert.is((await resumed.trainStep()).loss, losses[i], `${b.name}: resumed step ${i + 1}`);
+  }
+});
+
+train('a NaN loss stops training with a clear error and leaves the adapter untouched', async () => {
+  const b = backends[0];
+  const t = await makeTrainer(b, 4);
+  await t.trainStep();
+  const [first] = t.tensors;
+  const before = await b.read(first.param);
+  const poisoned = before.slice();
+  poisoned[0] = NaN;
+  b.write(first.param, poisoned);
+  let message = '';
+  try { await t.trainStep(); } catch (e) { message = (e as Error).message; }
+  assert.match(message, /\[train\] loss is NaN at step 2; the adapter was not updated/);
+  const after = await b.read(first.param);
+  assert.ok(Number.isNaN(after[0]) && after.subarray(1).every((v, i) => v === before[i + 1]), 'parameters changed by a failed step');
+});
+
+const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+train('osteon finetune on the built-in model writes a PEFT adapter, a loss curve and a checkpoint', () => {
+  const out = mkdtempSync(join(tmpdir(), 'osteon-ft-'));
+  const r = run(['finetune', '--backend', 'reference', '--steps', '8', '--out', out]);
+  assert.is(r.status, 0, r.stderr);
+  for (const f of ['adapter_config.json', 'adapter_model.safetensors', 'loss.svg', 'checkpoint.safetensors', 'training_log.json']) {
+    assert.ok(existsSync(join(out, f)), `missing ${f}`);
+  }
+  const config = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8'));
+  assert.is(config.peft_type, 'MISS');
+  assert.is(config.r, 16);
+  const log = JSON.parse(readFileSync(join(out, 'training_log.json'), 'utf8'));
+  assert.is(log.history.length, 8);
+  assert.ok(log.history[7].loss < log.history[0].loss, 'loss went down');
+  assert.match(readFileSync(join(out, 'loss.svg'), 'utf8'), /^<svg[^>]*>[\s\S]*<path d="M/);
+  assert.match(r.stderr, /done in .*loss \d/);
+  const generated = run(['generate', '--backend', 'reference', '--adapter', out, '--prompt', 'Q: What is Bone?\nA:', '--max-new-tokens', '8']);
+  assert.is(generated.status, 0, generated.stderr);
+  assert.ok(generated.stdout.length > 0);
+  const bad = run(['finetune', '--backend', 'reference', '--method', 'bat', '-r', '7', '--out', out]);
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /\[bat\] in_features=96 of .* is not divisible by r=7/);
+});
+
+train('osteon eval --json, and a merged export reproduces the adapted model', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'osteon-eval-'));
+  writeFileSync(join(dir, 'rows.jsonl'), rowsJsonl);
+  const adapterDir = join(fixturesDir, 'llama-bone', 'adapter');
+  const evalArgs = ['eval', '--backend', 'reference', '--model', modelDir, '--adapter', adapterDir, '--data', join(dir, 'rows.jsonl'), '--json'];
+  const result = JSON.parse(execFileSync(process.execPath, [cli, ...evalArgs], { encoding: 'utf8' }));
+  assert.equal(Object.keys(result).sort(), ['loss', 'perplexity', 'tokens']);
+  assert.is(result.tokens, 6 * 12); // 16 tokens, labels 4..15 scored, position t predicts t + 1
+  assert.ok(Math.abs(result.perplexity - Math.exp(result.loss)) < 1e-9 * result.perplexity);
+
+  const merged = join(dir, 'merged');
+  const m = run(['merge', '--backend', 'reference', '--model', modelDir, '--adapter', adapterDir, '--out', merged]);
+  assert.is(m.status, 0, m.stderr);
+  const evalMerged = JSON.parse(execFileSync(process.execPath, [cli, 'eval', '--backend', 'reference', '--model', merged, '--data', join(dir, 'rows.jsonl'), '--json'], { encoding: 'utf8' }));
+  assert.ok(Math.abs(evalMerged.loss - result.loss) <= MODEL_REL * result.loss, `merged loss ${evalMerged.loss} vs adapted ${result.loss}`);
+
+  const b = backends[0];
+  const ids = Int32Array.from({ length: 12 }, (_, i) => (i * 23) % 300);
+  const adapted = (await loadModel(b, nodeFiles(modelDir))).model;
+  await loadAdapter(adapted, nodeFiles(adapterDir));
+  const exported = (await loadModel(b, nodeFiles(merged))).model;
+  const err = relError(await b.read(exported.forward(ids, 1).logits), await b.read(adapted.forward(ids, 1).logits));
+  assert.ok(err <= MODEL_REL, `merged export logits differ by ${err}`);
+});
+
+train.run();
