@@ -56,6 +56,23 @@ train('a few steps lower the loss; resuming a checkpoint repeats the uninterrupt
   }
 });
 
+train('recomputing layers in backward gives the same gradients with less kept', async () => {
+  for (const b of backends) {
+    const grads = async (recompute: boolean) => {
+      const { model } = await loadModel(b, nodeFiles(join(fixturesDir, 'llama-bat', 'model')));
+      const adapter = await loadAdapter(model, nodeFiles(join(fixturesDir, 'llama-bat', 'adapter')));
+      model.recompute = recompute;
+      const ids = Int32Array.from({ length: 24 }, (_, i) => (i * 31) % 300);
+      const { logits, cache } = model.forward(ids, 2, true);
+      const { dlogits } = model.loss(logits, ids, true);
+      model.backward(cache!, dlogits!);
+      return Promise.all([...adapter.layers.values()].map((l) => b.read(l.grads.block)));
+    };
+    const [plain, again] = [await grads(false), await grads(true)];
+    plain.forEach((g, i) => assert.equal(Array.from(again[i]), Array.from(g), `${b.name}: recomputed gradient ${i} differs`));
+  }
+});
+
 train('a NaN loss stops training with a clear error and leaves the adapter untouched', async () => {
   const b = backends[0];
   const t = await makeTrainer(b, 4);

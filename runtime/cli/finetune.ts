@@ -32,6 +32,7 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --eval-every N         evaluate the held-out set every N steps (default: at the end only)
   --checkpoint-every N   write a checkpoint every N steps (default: 50 and at the end)
   --no-pack              one example per row instead of packing examples into full rows
+  --recompute            keep only each layer's input and recompute the layer in backward (less memory)
   --resume               continue from the checkpoint in --out
   --seed N (42)  --backend webgpu|wasm|reference
 `;
@@ -66,6 +67,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       lr: { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' },
       'max-grad-norm': { type: 'string' }, 'held-out': { type: 'string' }, 'eval-every': { type: 'string' },
       'checkpoint-every': { type: 'string' }, 'no-pack': { type: 'boolean', default: false },
+      recompute: { type: 'boolean', default: false },
       resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -97,6 +99,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
   const backend = await openBackend(o.backend);
   try {
     const opened = await openModel(backend, o.model);
+    opened.model.recompute = o.recompute!;
     const eos = opened.eos ?? (builtin ? BUILTIN_EOS : undefined);
     const examples = loadExamples(o.data, opened.tokenizer, eos);
     const { train, held } = splitHeldOut(examples, num(o['held-out'], 'held-out', 0.1), config.seed);

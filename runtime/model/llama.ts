@@ -67,6 +67,8 @@ type Projection = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
 export interface ModelCache {
   positions: Int32Array; // [N]
   layers: LayerCache[];
+  /** With `recompute`: each layer's input [Bt,T,D] (owned) instead of its full cache. */
+  inputs: Tensor[];
   final: Tensor; rstdF: Tensor; // last residual [Bt,T,D] (owned), [N]
 }
 
@@ -77,6 +79,9 @@ export class LlamaModel {
   private readonly embed: Tensor; // [V,D]
   private readonly lmHead: Tensor; // [V,D], the embedding itself when tied
   private readonly finalNorm: Tensor; // [D]
+  /** Keep only each layer's input during a training forward and recompute the layer during backward:
+   *  activation memory falls to one [Bt,T,D] tensor per layer for about one extra forward pass. */
+  recompute = false;
 
   /** `weights` as weightShapes(config) describes them; the model takes ownership. */
   constructor(readonly backend: ModelBackend, readonly config: ModelConfig, weights: Map<string, Tensor>) {
@@ -150,10 +155,12 @@ export class LlamaModel {
     const positions = new Int32Array(n).map((_, i) => past + (i % seq));
     let x = b.tensor([batch, seq, c.hidden], undefined, 'embeddings');
     b.embedding(ids, this.embed, x);
-    const layers: LayerCache[] = [];
+    const layers: LayerCache[] = [], inputs: Tensor[] = [];
+    const keepAll = grad && !this.recompute;
     for (const [l, layer] of this.layers.entries()) {
-      const { out, cache } = this.layerForward(layer, l, x, positions, grad, kv);
+      const { out, cache } = this.layerForward(layer, l, x, positions, keepAll, kv);
       if (cache) layers.push(cache);
+      else if (grad) inputs.push(x);
       else b.dispose(x);
       x = out;
     }
@@ -169,7 +176,7 @@ export class LlamaModel {
       b.dispose(rstdF);
       return { logits, cache: null };
     }
-    return { logits, cache: { positions, layers, final: x, rstdF } };
+    return { logits, cache: { positions, layers, inputs, final: x, rstdF } };
   }
 
   /** One decoder layer: `out` = its output (a new tensor). With `grad` the cache takes ownership of x;
@@ -249,8 +256,16 @@ export class LlamaModel {
     b.rmsNormBackward(cache.final, this.finalNorm, cache.rstdF, dNormed, d);
     b.dispose(dNormed);
     for (let l = this.layers.length - 1; l >= 0; l--) {
-      this.layerBackward(this.layers[l], cache.layers[l], d, cache.positions, l > 0);
-      this.freeLayer(this.layers[l], cache.layers[l]);
+      let layerCache = cache.layers[l];
+      if (!layerCache) {
+        // Recompute mode: run the layer again from its saved input, this time keeping what backward needs.
+        const again = this.layerForward(this.layers[l], l, cache.inputs[l], cache.positions, true);
+        b.dispose(again.out);
+        layerCache = again.cache!;
+        cache.inputs.length = l; // the cache now owns the input
+      }
+      this.layerBackward(this.layers[l], layerCache, d, cache.positions, l > 0);
+      this.freeLayer(this.layers[l], layerCache);
     }
     b.dispose(d);
     cache.layers.length = 0;
@@ -261,6 +276,8 @@ export class LlamaModel {
   disposeCache(cache: ModelCache): void {
     for (const [l, s] of cache.layers.entries()) this.freeLayer(this.layers[l], s);
     cache.layers.length = 0;
+    for (const x of cache.inputs) this.backend.dispose(x);
+    cache.inputs.length = 0;
     this.backend.dispose(cache.final);
     this.backend.dispose(cache.rstdF);
   }
