@@ -2,14 +2,30 @@
 // batch (gpu/device.ts) that is submitted on read/sync, and `read` is the only readback.
 // Semantics are those of runtime/backend.ts and the reference (runtime/reference/ops.ts); shape checks are
 // the shared ones (runtime/op-shapes.ts, matmulDims) so every backend rejects bad calls with one message.
-// It does not split tensors over the binding limit: such a tensor is refused with the limit named.
-import { type Backend, type BackendInfo, type MatmulOptions, type Tensor, matmulDims, sizeOf } from '../runtime/backend.js';
+// It implements the transformer ops of ModelBackend (runtime/model/ops.ts, shape checks in
+// runtime/model/op-shapes.ts) and the training ops of TrainBackend (runtime/train/ops.ts); CPU-side index
+// arrays travel through reusable upload buffers (reusable.ts).
+// Tensors may exceed one storage binding (up to maxBufferSize): embedding, matmul and crossEntropy, the ops
+// that meet vocabulary-sized tensors, walk them in row windows; any other op given one throws naming the op
+// and the limit (gpu/device.ts dispatch).
+import { type BackendInfo, type MatmulOptions, type Tensor, matmulDims, sizeOf } from '../runtime/backend.js';
 import { batDims, batGradDims, biasDims, blockDeltaDims, sameSize, tileDims } from '../runtime/op-shapes.js';
+import type { AttentionOptions } from '../runtime/model/ops.js';
+import { attentionDims, crossEntropyDims, embeddingDims, rmsNormDims, ropeDims } from '../runtime/model/op-shapes.js';
+import type { AdamWStep, TrainBackend } from '../runtime/train/ops.js';
+import { AttentionKernels } from './attention.js';
 import { BatKernels } from './bat.js';
 import { BlockDeltaKernel } from './blockDelta.js';
 import { BoneKernels } from './bone.js';
+import { CrossEntropyKernels } from './crossEntropy.js';
 import { type GpuContext, openDevice } from './device.js';
+import { ElementwiseKernels } from './elementwise.js';
+import { EmbeddingKernel } from './embedding.js';
 import { MatmulKernel } from './matmul.js';
+import { OptimizerKernels } from './optimizer.js';
+import { HostUploads } from './reusable.js';
+import { RmsNormKernels } from './rmsNorm.js';
+import { RopeKernel } from './rope.js';
 
 class GpuTensor implements Tensor {
   readonly size: number;
@@ -24,15 +40,25 @@ export interface WebGPUBackendOptions {
   gpu?: GPU;
   /** Bound on batGrad's scratch slab in bytes (default 32 MiB). */
   batScratchBytes?: number;
+  /** Binding limit in bytes, below the device's maxStorageBufferBindingSize (default: the device's): to
+   *  exercise the row-window paths on small tensors, or to mimic a device with a smaller limit. */
+  maxBindingBytes?: number;
 }
 
-export class WebGPUBackend implements Backend {
+export class WebGPUBackend implements TrainBackend {
   readonly name = 'webgpu' as const;
   readonly info: BackendInfo;
   private readonly mm: MatmulKernel;
   private readonly bone: BoneKernels;
   private readonly delta: BlockDeltaKernel;
   private readonly bat: BatKernels;
+  private readonly embed: EmbeddingKernel;
+  private readonly norm: RmsNormKernels;
+  private readonly rot: RopeKernel;
+  private readonly attn: AttentionKernels;
+  private readonly elementwise: ElementwiseKernels;
+  private readonly ce: CrossEntropyKernels;
+  private readonly optimizer: OptimizerKernels;
 
   constructor(readonly ctx: GpuContext, options: WebGPUBackendOptions = {}) {
     const a = ctx.adapter.info;
@@ -45,6 +71,14 @@ export class WebGPUBackend implements Backend {
     this.bone = new BoneKernels(ctx);
     this.delta = new BlockDeltaKernel(ctx);
     this.bat = new BatKernels(ctx, this.mm, options.batScratchBytes);
+    const uploads = new HostUploads(ctx);
+    this.embed = new EmbeddingKernel(ctx, uploads);
+    this.norm = new RmsNormKernels(ctx);
+    this.rot = new RopeKernel(ctx, uploads);
+    this.attn = new AttentionKernels(ctx);
+    this.elementwise = new ElementwiseKernels(ctx);
+    this.ce = new CrossEntropyKernels(ctx, uploads);
+    this.optimizer = new OptimizerKernels(ctx);
   }
 
   /** The buffer of a live tensor of this backend; also surfaces errors of earlier work. */
@@ -107,11 +141,7 @@ export class WebGPUBackend implements Backend {
   matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions = {}): void {
     this.ctx.check();
     const { batch, m, n, k } = matmulDims(a, b, c, o);
-    const operand = (t: Tensor, rows: number, cols: number) => ({ buffer: this.buf(t), ld: cols, offset: 0, stride: rows * cols });
-    this.mm.encode(`matmul ${c.label} = ${a.label} x ${b.label}`, {
-      a: o.transA ? operand(a, k, m) : operand(a, m, k),
-      b: o.transB ? operand(b, n, k) : operand(b, k, n),
-      c: operand(c, m, n),
+    this.mm.encodeTensors(`matmul ${c.label} = ${a.label} x ${b.label}`, this.buf(a), this.buf(b), this.buf(c), {
       batch, m, n, k, transA: !!o.transA, transB: !!o.transB, alpha: o.alpha ?? 1, accumulate: !!o.accumulate,
     });
   }
@@ -165,10 +195,97 @@ export class WebGPUBackend implements Backend {
     const d = batGradDims(w, g, x, db);
     this.bat.grad(`batGrad ${db.label}`, this.buf(w), this.buf(g), this.buf(x), this.buf(db), d.n, d.out, d.inF, d.r);
   }
+
+  // ---- transformer ops (ModelBackend) ----------------------------------------------------------------
+  embedding(ids: Int32Array, table: Tensor, out: Tensor): void {
+    this.ctx.check();
+    const d = embeddingDims(ids, table, out);
+    this.embed.encode(`embedding ${out.label} <- ${table.label}`, ids, this.buf(table), this.buf(out), d.vocab, d.width);
+  }
+
+  rmsNorm(x: Tensor, w: Tensor, eps: number, y: Tensor, rstd: Tensor): void {
+    this.ctx.check();
+    const d = rmsNormDims('rmsNorm', x, w, rstd, y);
+    this.norm.forward(`rmsNorm ${y.label} <- ${x.label}`, this.buf(x), this.buf(w), this.buf(y), this.buf(rstd), d.n, d.width, eps);
+  }
+
+  rmsNormBackward(x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor, dx: Tensor): void {
+    this.ctx.check();
+    const d = rmsNormDims('rmsNormBackward', x, w, rstd, dy, dx);
+    this.norm.backward(`rmsNormBackward ${dx.label} += d ${x.label}`, this.buf(x), this.buf(w), this.buf(rstd), this.buf(dy), this.buf(dx), d.n, d.width);
+  }
+
+  rope(x: Tensor, positions: Int32Array, invFreq: Float32Array): void {
+    this.ctx.check();
+    const d = ropeDims('rope', x, positions, invFreq);
+    this.rot.encode(`rope ${x.label}`, this.buf(x), positions, invFreq, d.heads, 1);
+  }
+
+  ropeBackward(dx: Tensor, positions: Int32Array, invFreq: Float32Array): void {
+    this.ctx.check();
+    const d = ropeDims('ropeBackward', dx, positions, invFreq);
+    this.rot.encode(`ropeBackward ${dx.label}`, this.buf(dx), positions, invFreq, d.heads, -1);
+  }
+
+  attention(q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void {
+    this.ctx.check();
+    const d = attentionDims('attention', q, k, v, out, lse, o);
+    const b = { q: this.buf(q), k: this.buf(k), v: this.buf(v), out: this.buf(out), lse: this.buf(lse) };
+    this.attn.forward(`attention ${out.label}`, b, d);
+  }
+
+  attentionBackward(
+    q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, dout: Tensor, dq: Tensor, dk: Tensor, dv: Tensor, o: AttentionOptions,
+  ): void {
+    this.ctx.check();
+    const d = attentionDims('attentionBackward', q, k, v, out, lse, o, [dq, dk, dv, dout]);
+    const b = { q: this.buf(q), k: this.buf(k), v: this.buf(v), out: this.buf(out), lse: this.buf(lse) };
+    this.attn.backward(`attentionBackward ${out.label}`, b, this.buf(dout), this.buf(dq), this.buf(dk), this.buf(dv), d);
+  }
+
+  swiglu(gate: Tensor, up: Tensor, out: Tensor): void {
+    this.ctx.check();
+    sameSize('swiglu', gate, up);
+    const n = sameSize('swiglu', gate, out);
+    this.elementwise.encode(`swiglu ${out.label}`, 'swiglu', n, [this.buf(gate), this.buf(up), this.buf(out)]);
+  }
+
+  swigluBackward(gate: Tensor, up: Tensor, dout: Tensor, dgate: Tensor, dup: Tensor): void {
+    this.ctx.check();
+    for (const t of [up, dout, dgate, dup]) sameSize('swigluBackward', gate, t);
+    this.elementwise.encode(`swigluBackward ${dgate.label}, ${dup.label}`, 'swigluBackward', gate.size,
+      [this.buf(gate), this.buf(up), this.buf(dout), this.buf(dgate), this.buf(dup)]);
+  }
+
+  add(a: Tensor, y: Tensor): void {
+    this.ctx.check();
+    const n = sameSize('add', a, y);
+    this.elementwise.encode(`add ${y.label} += ${a.label}`, 'add', n, [this.buf(a), this.buf(y)]);
+  }
+
+  crossEntropy(logits: Tensor, targets: Int32Array, loss: Tensor, dlogits: Tensor | null): void {
+    this.ctx.check();
+    const d = crossEntropyDims(logits, targets, loss, dlogits);
+    this.ce.encode(`crossEntropy ${loss.label} <- ${logits.label}`, this.buf(logits), targets, this.buf(loss),
+      dlogits && this.buf(dlogits), d.n, d.vocab, d.count);
+  }
+
+  // ---- training ops (TrainBackend) -------------------------------------------------------------------
+  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamWStep): void {
+    this.ctx.check();
+    for (const t of [grad, m, v]) sameSize('adamw', param, t);
+    this.optimizer.adamw(`adamw ${param.label}`, this.buf(param), this.buf(grad), this.buf(m), this.buf(v), param.size, step);
+  }
+
+  sumSquares(t: Tensor, out: Tensor, accumulate: boolean): void {
+    this.ctx.check();
+    if (out.size !== 1) throw new Error(`[sumSquares] ${out.label} must hold one value, has ${out.size}`);
+    this.optimizer.sumSquares(`sumSquares ${out.label} ${accumulate ? '+=' : '='} |${t.label}|^2`, this.buf(t), this.buf(out), t.size, accumulate);
+  }
 }
 
 /** The WebGPU backend on the platform's (or the given) GPU, or null when there is no adapter. */
-export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<Backend | null> {
-  const ctx = await openDevice(options.gpu);
+export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend | null> {
+  const ctx = await openDevice(options.gpu, options.maxBindingBytes);
   return ctx && new WebGPUBackend(ctx, options);
 }

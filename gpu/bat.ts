@@ -33,7 +33,7 @@ export class BatKernels {
   grad(label: string, w: GPUBuffer, g: GPUBuffer, x: GPUBuffer, db: GPUBuffer, n: number, out: number, inF: number, r: number): void {
     this.gradPipe ??= this.ctx.pipeline('bat gradTile', this.module(), 'gradTile', { WG });
     const slabBytes = r * inF * 4; // one output block's rows of g^T x
-    const limit = Math.min(this.scratchBytes, this.ctx.limits.maxStorageBufferBindingSize);
+    const limit = Math.min(this.scratchBytes, this.ctx.maxBinding);
     const totalBlocks = out / r;
     const perGroup = Math.min(totalBlocks, Math.max(1, Math.floor(limit / slabBytes)));
     const scratch = this.scratchFor(perGroup * slabBytes, label);

@@ -5,6 +5,9 @@
 // the next call; device loss is remembered and thrown at every later call.
 // Each pass is recorded by its own encoder and finished at once: encoding errors surface at finish(), so
 // finishing inside the kernel's error scope is what lets an error name the kernel that caused it.
+// Tensors may be larger than one storage binding (up to maxBufferSize): kernels bind row windows of them
+// (rowsPerWindow, rowWindow below), and a dispatch that would bind more than the binding limit is refused
+// with the kernel's label before anything is recorded.
 // It deliberately knows nothing about ops or shapes: launchers (matmul.ts, bone.ts, ...) do.
 import { getGPU } from './provider.js';
 
@@ -27,6 +30,8 @@ export class GpuContext {
   readonly device: GPUDevice;
   readonly limits: Record<LimitName, number>;
   readonly hasF16: boolean;
+  /** Largest storage binding in bytes: the device's maxStorageBufferBindingSize, or less when asked. */
+  readonly maxBinding: number;
   private commands: GPUCommandBuffer[] = [];
   private passes = 0;
   private batchLabels: string[] = [];
@@ -42,9 +47,10 @@ export class GpuContext {
   private destroyed = false;
   private readonly modules = new Map<string, GPUShaderModule>();
 
-  constructor(readonly adapter: GPUAdapter, device: GPUDevice) {
+  constructor(readonly adapter: GPUAdapter, device: GPUDevice, maxBindingBytes = Infinity) {
     this.device = device;
     this.limits = Object.fromEntries(LIMITS.map((k) => [k, device.limits[k]])) as Record<LimitName, number>;
+    this.maxBinding = Math.min(maxBindingBytes, this.limits.maxStorageBufferBindingSize);
     this.hasF16 = device.features.has('shader-f16');
     this.paramSlot = Math.max(PARAM_BYTES, device.limits.minUniformBufferOffsetAlignment);
     this.paramData = new ArrayBuffer(this.paramSlot * MAX_PASSES);
@@ -99,14 +105,13 @@ export class GpuContext {
     }
   }
 
-  /** A new storage buffer of `bytes` (rounded up to 16 so kernels can read it as vec4), optionally filled. */
+  /** A new storage buffer of `bytes` (rounded up to 16 so kernels can read it as vec4), optionally filled.
+   *  It may exceed one binding: kernels that take such tensors bind windows of it. */
   storageBuffer(bytes: number, label: string, data?: Float32Array): GPUBuffer {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
-    for (const limit of ['maxBufferSize', 'maxStorageBufferBindingSize'] as const) {
-      if (size > this.limits[limit]) {
-        throw new Error(`[webgpu] tensor ${label} needs ${size} bytes, over this device's ${limit} of ` +
-          `${this.limits[limit]} bytes: split it into smaller tensors (for example by rows)`);
-      }
+    if (size > this.limits.maxBufferSize) {
+      throw new Error(`[webgpu] tensor ${label} needs ${size} bytes, over this device's maxBufferSize of ` +
+        `${this.limits.maxBufferSize} bytes: split it into smaller tensors (for example by rows)`);
     }
     return this.scoped(`allocate ${label}`, () => {
       const b = this.device.createBuffer({
@@ -148,11 +153,20 @@ export class GpuContext {
   }
 
   /** Record one compute dispatch. `params` (at most PARAM_BYTES) becomes binding 0 (uniform); `buffers`
-   *  follow as bindings 1, 2, ... in order. */
-  dispatch(label: string, pipeline: GPUComputePipeline, params: ArrayBuffer, buffers: GPUBuffer[],
+   *  (whole buffers or windows of them) follow as bindings 1, 2, ... in order. */
+  dispatch(label: string, pipeline: GPUComputePipeline, params: ArrayBuffer, buffers: (GPUBuffer | GPUBufferBinding)[],
     groups: readonly [number, number, number]): void {
     if (groups[0] * groups[1] * groups[2] === 0) return;
     if (params.byteLength > PARAM_BYTES) throw new Error(`[webgpu] ${label}: ${params.byteLength} bytes of parameters, over ${PARAM_BYTES}`);
+    const bindings = buffers.map((b): GPUBufferBinding => ('buffer' in b ? b : { buffer: b }));
+    for (const b of bindings) {
+      const bytes = b.size ?? b.buffer.size;
+      if (bytes > this.maxBinding) {
+        throw new Error(`[${label.split(' ')[0]}] ${label}: ${b.buffer.label} spans ${bytes} bytes, over the binding limit of ` +
+          `${this.maxBinding} bytes (maxStorageBufferBindingSize), and this op does not split its tensors (embedding, ` +
+          'matmul and crossEntropy do): use smaller tensors for it, for example fewer tokens per batch');
+      }
+    }
     const slot = this.passes;
     new Uint8Array(this.paramData, slot * this.paramSlot, params.byteLength).set(new Uint8Array(params));
     this.record(label, (encoder) => {
@@ -160,7 +174,7 @@ export class GpuContext {
         label, layout: pipeline.getBindGroupLayout(0),
         entries: [
           { binding: 0, resource: { buffer: this.paramBuffer, offset: slot * this.paramSlot, size: PARAM_BYTES } },
-          ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+          ...bindings.map((resource, i) => ({ binding: i + 1, resource })),
         ],
       });
       const pass = encoder.beginComputePass({ label });
@@ -247,14 +261,14 @@ export class GpuContext {
 
 /** The adapter and a device with the adapter's real limits (and `shader-f16` when offered), or null when
  *  this platform has no WebGPU adapter. */
-export async function openDevice(gpu: GPU | undefined = getGPU()): Promise<GpuContext | null> {
+export async function openDevice(gpu: GPU | undefined = getGPU(), maxBindingBytes?: number): Promise<GpuContext | null> {
   const adapter = await gpu?.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const requiredLimits: Record<string, number> = {};
   for (const k of LIMITS) requiredLimits[k] = adapter.limits[k];
   const requiredFeatures: GPUFeatureName[] = adapter.features.has('shader-f16') ? ['shader-f16'] : [];
   const device = await adapter.requestDevice({ label: 'osteon', requiredLimits, requiredFeatures });
-  return new GpuContext(adapter, device);
+  return new GpuContext(adapter, device, maxBindingBytes);
 }
 
 /** Workgroup counts for `count` invocations in workgroups of `size`, folded into y when x would pass
@@ -274,4 +288,33 @@ export function params(u32: readonly number[], f32: readonly number[] = []): Arr
   new Uint32Array(buf).set(u32);
   new Float32Array(buf, u32.length * 4, f32.length).set(f32);
   return buf;
+}
+
+/** Rows of a row-major [rows, cols] float32 tensor of `bytes` that one binding window holds: all of them
+ *  when the tensor fits, else the most that fit, rounded down so that every window starts at a multiple of
+ *  minStorageBufferOffsetAlignment, and to a multiple of 4 rows so that a row count used as a column offset
+ *  into another operand keeps matmul's vec4 loads aligned. */
+export function rowsPerWindow(ctx: GpuContext, bytes: number, rows: number, cols: number, what: string): number {
+  if (bytes <= ctx.maxBinding) return rows;
+  const rowBytes = cols * 4;
+  const align = ctx.device.limits.minStorageBufferOffsetAlignment;
+  const step = Math.max(4, align / gcd(rowBytes, align)); // rows between aligned starts (both powers of 2)
+  const fit = Math.floor(ctx.maxBinding / rowBytes / step) * step;
+  if (fit === 0) {
+    throw new Error(`[webgpu] ${what}: ${step} rows of ${cols} floats (the smallest aligned window) exceed the binding ` +
+      `limit of ${ctx.maxBinding} bytes: this row is too wide for this device`);
+  }
+  return fit;
+}
+
+/** The binding window of rows [row0, row0 + rows) of a row-major [*, cols] float32 buffer; row0 comes
+ *  from rowsPerWindow steps, so the offset is aligned. The last window reaches the buffer's (16-byte
+ *  rounded) end so that vec4 reads of the final elements stay inside it. */
+export function rowWindow(buffer: GPUBuffer, row0: number, rows: number, cols: number): GPUBufferBinding {
+  const offset = row0 * cols * 4;
+  return { buffer, offset, size: Math.min(Math.ceil((rows * cols * 4) / 16) * 16, buffer.size - offset) };
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }

@@ -1,13 +1,15 @@
 // Launcher for matmul.wgsl: C (=|+=) alpha op(A) op(B) on sub-matrices given by leading dimension, offset
-// and batch stride. Backend.matmul uses it on whole tensors; batGrad (bat.ts) on a column slice of g.
+// and batch stride. Backend.matmul uses it on whole tensors (encodeTensors), splitting the product into
+// blocks of rows when an operand is larger than one binding (the vocabulary projection of a large
+// vocabulary); batGrad (bat.ts) uses it on a column slice of g.
 // One pipeline per (transA, transB, aligned) combination, built on first use. It checks nothing about
 // shapes: callers have (runtime/backend.ts matmulDims).
-import { type GpuContext, params } from './device.js';
+import { type GpuContext, params, rowWindow, rowsPerWindow } from './device.js';
 import src from './matmul.wgsl';
 
 const WG = 8; // invocations per workgroup side; each computes 4 x 4 outputs, so a workgroup covers 32 x 32
 
-export interface Operand { buffer: GPUBuffer; ld: number; offset: number; stride: number }
+export interface Operand { buffer: GPUBuffer | GPUBufferBinding; ld: number; offset: number; stride: number }
 
 export interface MatmulCall {
   a: Operand; b: Operand; c: Operand;
@@ -44,5 +46,49 @@ export class MatmulKernel {
         `device's ${max} per dimension: split the batch or the rows`);
     }
     this.ctx.dispatch(label, pipe, p, [a.buffer, b.buffer, c.buffer], groups);
+  }
+
+  /** C (=|+=) alpha op(A) op(B) on whole row-major tensors, A stored [M, K] ([K, M] with transA), B stored
+   *  [K, N] ([N, K] with transB), C [M, N]. An operand over the binding limit is bound a window of rows at a
+   *  time: the product is split into blocks of M (rows of C, and of A unless transposed), N (rows of B when
+   *  transposed) and K (rows of A when transposed, of B when not), the K blocks accumulating into C. */
+  encodeTensors(label: string, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, call: Omit<MatmulCall, 'a' | 'b' | 'c'>): void {
+    const { m, n, k, batch, transA, transB } = call;
+    const whole = (buffer: GPUBuffer, rows: number, cols: number) => ({ buffer, ld: cols, offset: 0, stride: rows * cols });
+    const limit = this.ctx.maxBinding;
+    if (a.size <= limit && b.size <= limit && c.size <= limit) {
+      this.encode(label, {
+        ...call, a: transA ? whole(a, k, m) : whole(a, m, k), b: transB ? whole(b, n, k) : whole(b, k, n), c: whole(c, m, n),
+      });
+      return;
+    }
+    if (batch !== 1) {
+      throw new Error(`[matmul] ${label}: a batch of ${batch} products with an operand over the binding limit of ${limit} ` +
+        'bytes; split the batch into separate matmul calls');
+    }
+    const rowsFit = (t: GPUBuffer, rows: number, cols: number, what: string) => rowsPerWindow(this.ctx, t.size, rows, cols, `${label}: ${what}`);
+    let mc = rowsFit(c, m, n, 'C'), nc = n, kc = k;
+    if (transA) kc = rowsFit(a, k, m, 'A'); else mc = Math.min(mc, rowsFit(a, m, k, 'A'));
+    if (transB) nc = rowsFit(b, n, k, 'B'); else kc = Math.min(kc, rowsFit(b, k, n, 'B'));
+    // Stored rows [row0, row0 + rows) of a [*, cols] tensor, from column col0: a window when the tensor
+    // does not fit one binding, else the whole buffer with the rows folded into the offset.
+    const part = (t: GPUBuffer, row0: number, rows: number, cols: number, col0: number): Operand => (t.size <= limit
+      ? { buffer: t, ld: cols, offset: row0 * cols + col0, stride: 0 }
+      : { buffer: rowWindow(t, row0, rows, cols), ld: cols, offset: col0, stride: 0 });
+    for (let m0 = 0; m0 < m; m0 += mc) {
+      const mr = Math.min(mc, m - m0);
+      for (let n0 = 0; n0 < n; n0 += nc) {
+        const nr = Math.min(nc, n - n0);
+        for (let k0 = 0; k0 < k; k0 += kc) {
+          const kr = Math.min(kc, k - k0);
+          this.encode(`${label} (rows ${m0}+${mr}, cols ${n0}+${nr}, k ${k0}+${kr})`, {
+            ...call, m: mr, n: nr, k: kr, accumulate: call.accumulate || k0 > 0,
+            a: transA ? part(a, k0, kr, m, m0) : part(a, m0, mr, k, k0),
+            b: transB ? part(b, n0, nr, k, k0) : part(b, k0, kr, n, n0),
+            c: part(c, m0, mr, n, n0),
+          });
+        }
+      }
+    }
   }
 }

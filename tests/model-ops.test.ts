@@ -5,7 +5,7 @@
 // The losses are L = sum(out * g) for a fixed random g (cross-entropy: the loss itself). These ops are not
 // affine, so besides float32 rounding the central difference has an O(H^2) truncation error: about 1e-4
 // relative at H = 1e-2 for these smooth functions of O(1) inputs, inside FD_REL.
-// Reference only for now; the fast backends join when they implement ModelBackend.
+// The fast backends are compared with this reference in tests/model-kernels.test.ts.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Tensor } from '../runtime/backend.js';

@@ -1,11 +1,10 @@
 // The whole tiny LLaMA models of tests/fixtures/llama-bone and llama-bat (transformers + PEFT outputs):
 // base logits and loss with the adapter disabled, adapted logits and loss, every adapter block's gradient,
 // and the merged model's forward; plus config.json parsing and its errors.
-// Runs on the reference backend only for now: wasm and webgpu join here once they implement ModelBackend.
+// Runs on every test backend that implements ModelBackend (tests/helpers.ts testBackends).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { loadModel } from '../runtime/model/checkpoint.js';
 import { parseModelConfig } from '../runtime/model/config.js';
 import { nodeFiles } from '../runtime/model/node-files.js';
@@ -13,9 +12,15 @@ import type { ModelBackend } from '../runtime/model/ops.js';
 import { loadAdapter, peftKey } from '../runtime/peft/adapter.js';
 import { toInt32 } from '../runtime/safetensors.js';
 import { MODEL_REL } from './tolerances.js';
-import { fixtureFloat, fixturesDir, loadFixture, relError } from './helpers.js';
+import { fixtureFloat, fixturesDir, loadFixture, relError, testBackends } from './helpers.js';
 
 const model = suite('llama model');
+
+/** The test backends that can run whole models (the reference always can). */
+async function modelBackends(): Promise<ModelBackend[]> {
+  return (await testBackends()).filter((b): b is ModelBackend =>
+    typeof (b as unknown as Record<string, unknown>).attention === 'function') as ModelBackend[];
+}
 
 export async function loadFixtureModel(backend: ModelBackend, name: string) {
   const { model: m } = await loadModel(backend, nodeFiles(join(fixturesDir, name, 'model')));
@@ -32,9 +37,12 @@ function within(what: string, actual: ArrayLike<number>, expected: ArrayLike<num
   assert.ok(err <= tol, `${what}: rel err ${err.toExponential(2)} > ${tol}`);
 }
 
-for (const name of ['llama-bone', 'llama-bat']) {
-  model(`${name}: base logits and loss with the adapter disabled`, async () => {
-    const b = new ReferenceBackend();
+const names = (await modelBackends()).map((b) => b.name);
+for (const name of ['llama-bone', 'llama-bat']) for (const backendName of names) {
+  const backend = async () => (await modelBackends()).find((b) => b.name === backendName)!;
+
+  model(`${name} on ${backendName}: base logits and loss with the adapter disabled`, async () => {
+    const b = await backend();
     const f = await loadFixtureModel(b, name);
     f.model.setAdaptersEnabled(false);
     const { logits } = f.model.forward(f.ids, f.batch);
@@ -43,8 +51,8 @@ for (const name of ['llama-bone', 'llama-bat']) {
     within('base loss', await b.read(loss), fixtureFloat(f.ref, 'base_loss'));
   });
 
-  model(`${name}: adapted logits, loss and every adapter block gradient`, async () => {
-    const b = new ReferenceBackend();
+  model(`${name} on ${backendName}: adapted logits, loss and every adapter block gradient`, async () => {
+    const b = await backend();
     const f = await loadFixtureModel(b, name);
     const { logits, cache } = f.model.forward(f.ids, f.batch, true);
     within('logits', await b.read(logits), fixtureFloat(f.ref, 'logits'));
@@ -58,8 +66,8 @@ for (const name of ['llama-bone', 'llama-bat']) {
     }
   });
 
-  model(`${name}: merging every adapter reproduces the adapted logits`, async () => {
-    const b = new ReferenceBackend();
+  model(`${name} on ${backendName}: merging every adapter reproduces the adapted logits`, async () => {
+    const b = await backend();
     const f = await loadFixtureModel(b, name);
     f.model.merge();
     const { logits } = f.model.forward(f.ids, f.batch);

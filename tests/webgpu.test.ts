@@ -1,14 +1,21 @@
 // WebGPU-specific behaviour that tests/ops.test.ts cannot see: limits and errors reported with the
-// kernel's label, use after dispose, device loss, labels on GPU objects, ordering of writes and disposals
+// kernel's label, tensors over the binding limit walked in row windows (with a lowered limit, so the tensors
+// stay small), use after dispose, device loss, labels on GPU objects, ordering of writes and disposals
 // against recorded passes, and batGrad walking its output blocks in bounded groups.
 // Without an adapter every test here is skipped visibly (tests/helpers.ts), never passed on a fake device.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { join } from 'node:path';
 import type { Backend } from '../runtime/backend.js';
+import { loadModel } from '../runtime/model/checkpoint.js';
+import { nodeFiles } from '../runtime/model/node-files.js';
+import { loadAdapter, peftKey } from '../runtime/peft/adapter.js';
 import { ReferenceBackend } from '../runtime/reference/backend.js';
+import { toInt32 } from '../runtime/safetensors.js';
+import type { TrainBackend } from '../runtime/train/ops.js';
 import { WebGPUBackend, createWebGPUBackend } from '../gpu/backend.js';
-import { F32_REL } from './tolerances.js';
-import { randomArray, relError, testBackends } from './helpers.js';
+import { F32_REL, MODEL_REL } from './tolerances.js';
+import { fixtureFloat, fixturesDir, loadFixture, randomArray, relError, testBackends } from './helpers.js';
 
 const webgpu = suite('webgpu');
 let gpu: WebGPUBackend | undefined;
@@ -46,11 +53,78 @@ webgpu('info names the adapter and the limits it was opened with', async () => {
   assert.type(gpu.info.details['shader-f16'], 'boolean');
 });
 
-webgpu('a tensor over the binding limit is refused with the limit and the tensor named', async () => {
+webgpu('a tensor over maxBufferSize is refused with the limit and the tensor named', async () => {
   if (!gpu) return;
-  const limit = gpu.ctx.limits.maxStorageBufferBindingSize;
-  assert.throws(() => gpu!.tensor([limit / 4 + 4], undefined, 'huge embedding'),
-    (e: Error) => /huge embedding/.test(e.message) && /maxStorageBufferBindingSize/.test(e.message));
+  const limit = gpu.ctx.limits.maxBufferSize;
+  assert.throws(() => gpu!.tensor([Math.floor(limit / 4) + 4], undefined, 'huge embedding'),
+    (e: Error) => /huge embedding/.test(e.message) && /maxBufferSize/.test(e.message));
+});
+
+webgpu('tensors over the binding limit: embedding, matmul and crossEntropy walk row windows; other ops refuse', async () => {
+  if (!gpu) return;
+  // 64 KiB bindings: the [1000, 24] table (96 KB) takes two windows, [40, 1000] logits (160 KB) three.
+  const b = await fresh({ maxBindingBytes: 64 << 10 });
+  const ref = new ReferenceBackend();
+  const [n, vocab, width] = [40, 1000, 24];
+  const ids = Int32Array.from({ length: n }, (_, i) => (i * 677) % vocab);
+  const targets = Int32Array.from({ length: n }, (_, i) => (i % 7 === 3 ? -100 : (i * 131) % vocab));
+  try {
+    const run = async (be: Backend & TrainBackend) => {
+      const table = be.tensor([vocab, width], randomArray(vocab * width, 61), 'table');
+      const x = be.tensor([n, width], undefined, 'x');
+      be.embedding(ids, table, x);
+      const logits = be.tensor([n, vocab], undefined, 'logits');
+      be.matmul(x, table, logits, { transB: true }); // C and B over the limit: blocks of M and N
+      const loss = be.tensor([1], undefined, 'loss'), dlogits = be.tensor([n, vocab], undefined, 'dlogits');
+      be.crossEntropy(logits, targets, loss, dlogits);
+      const dx = be.tensor([n, width], undefined, 'dx');
+      be.matmul(dlogits, table, dx); // A and B over the limit: blocks of K, accumulated
+      const dTable = be.tensor([vocab, width], randomArray(vocab * width, 62), 'dTable');
+      be.matmul(dlogits, x, dTable, { transA: true, alpha: 0.5, accumulate: true }); // A transposed, C over the limit
+      return { x: await be.read(x), logits: await be.read(logits), loss: await be.read(loss), dlogits: await be.read(dlogits),
+        dx: await be.read(dx), dTable: await be.read(dTable) };
+    };
+    const got = await run(b), want = await run(ref);
+    for (const [k, v] of Object.entries(want)) {
+      const err = relError(got[k as keyof typeof got], v);
+      assert.ok(err <= F32_REL, `${k}: rel err ${err.toExponential(2)}`);
+    }
+    const wide = b.tensor([n, vocab], undefined, 'wide'), rstd = b.tensor([n]), w = b.tensor([vocab]);
+    assert.throws(() => b.rmsNorm(wide, w, 1e-5, wide, rstd),
+      (e: Error) => /^\[rmsNorm\]/.test(e.message) && /wide spans 160000 bytes, over the binding limit of 65536/.test(e.message));
+  } finally {
+    b.destroy();
+  }
+});
+
+webgpu('attention refuses a head dimension its vec4 kernel cannot hold, naming it and the way out', async () => {
+  if (!gpu) return;
+  const q = gpu.tensor([1, 2, 6]), kv = gpu.tensor([1, 2, 6]), lse = gpu.tensor([2, 2]);
+  assert.throws(() => gpu!.attention(q, kv, kv, q, lse, { heads: 2, kvHeads: 2 }),
+    (e: Error) => /^\[attention\]/.test(e.message) && /head dimension 3 is not a multiple of 4/.test(e.message) && /wasm or reference/.test(e.message));
+  for (const t of [q, kv, lse]) gpu.dispose(t);
+});
+
+webgpu('the llama fixture with 64 KiB bindings (its 300 x 64 embedding split in two) matches PEFT', async () => {
+  if (!gpu) return;
+  const b = await fresh({ maxBindingBytes: 64 << 10 });
+  try {
+    const dir = join(fixturesDir, 'llama-bone');
+    const { model } = await loadModel(b, nodeFiles(join(dir, 'model')));
+    const adapter = await loadAdapter(model, nodeFiles(join(dir, 'adapter')));
+    const ref = loadFixture('llama-bone/reference.safetensors');
+    const { logits, cache } = model.forward(toInt32(ref.tensors.get('input_ids')!), ref.tensors.get('input_ids')!.shape[0], true);
+    const { dlogits } = model.loss(logits, toInt32(ref.tensors.get('labels')!), true);
+    const err = relError(await b.read(logits), fixtureFloat(ref, 'logits'));
+    assert.ok(err <= MODEL_REL, `logits: rel err ${err.toExponential(2)}`);
+    model.backward(cache!, dlogits!);
+    for (const [path, layer] of adapter.layers) {
+      const e = relError(await b.read(layer.grads.block), fixtureFloat(ref, `${peftKey(path, 'block')}.grad`));
+      assert.ok(e <= MODEL_REL, `${path} grad: rel err ${e.toExponential(2)}`);
+    }
+  } finally {
+    b.destroy();
+  }
 });
 
 webgpu('GPU objects carry labels', async () => {

@@ -1,0 +1,40 @@
+// Buffers that kernels reuse from call to call instead of allocating per call:
+// - ScratchBuffer: intermediate results of one op (attention's delta, cross-entropy's row losses), grown
+//   when a call needs more than any call before.
+// - HostUploads: CPU-side arrays that ops take as plain typed arrays (token ids, targets, rotary tables) on
+//   their way to the GPU, one growing buffer per named slot, written with queue.writeBuffer. A queue write
+//   runs before command buffers submitted after it, so the passes recorded so far (which may read the slot's
+//   old contents) are submitted first, exactly as Backend.write does.
+import type { GpuContext } from './device.js';
+
+export class ScratchBuffer {
+  private buffer: GPUBuffer | null = null;
+  private bytes = 0;
+  constructor(private readonly ctx: GpuContext, private readonly label: string) {}
+
+  /** A buffer of at least `bytes`; its contents are undefined. Growing doubles (up to one binding), so that
+   *  slowly growing calls reallocate rarely; the old buffer is released once pending passes are done. */
+  get(bytes: number): GPUBuffer {
+    if (!this.buffer || this.bytes < bytes) {
+      if (this.buffer) this.ctx.release(this.buffer);
+      this.bytes = Math.max(bytes, Math.min(2 * this.bytes, this.ctx.maxBinding));
+      this.buffer = this.ctx.storageBuffer(this.bytes, this.label);
+    }
+    return this.buffer;
+  }
+}
+
+export class HostUploads {
+  private readonly slots = new Map<string, ScratchBuffer>();
+  constructor(private readonly ctx: GpuContext) {}
+
+  /** The slot's buffer, now holding `data` (at offset 0). */
+  buffer(slot: string, data: Int32Array | Float32Array): GPUBuffer {
+    let s = this.slots.get(slot);
+    if (!s) this.slots.set(slot, s = new ScratchBuffer(this.ctx, `upload ${slot}`));
+    const target = s.get(data.byteLength);
+    this.ctx.flush();
+    this.ctx.scoped(`upload ${slot}`, () => this.ctx.device.queue.writeBuffer(target, 0, data.buffer, data.byteOffset, data.byteLength));
+    return target;
+  }
+}

@@ -1,0 +1,206 @@
+// Every transformer op of ModelBackend and every training op of TrainBackend on every fast backend that
+// implements it, against the reference on random inputs of awkward shapes: one token, sequence lengths
+// that fill no tile, grouped-query attention with 3 query heads per key/value head, a sliding window
+// shorter than the sequence, two sequences per batch, head dimensions 16 and 64, a 1000-token vocabulary
+// with ignored targets, a 151936-token vocabulary (Qwen2.5's), AdamW with weight decay and a gradient scale, accumulated squared norms.
+// Each backend runs its own forward before its backward (as a model does), so the backward sees the
+// backend's own saved lse and outputs. Backends lacking an op are left out, visibly; with
+// OSTEON_REQUIRE_WEBGPU=1 the last test fails unless webgpu ran every op.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Tensor } from '../runtime/backend.js';
+import { IGNORE_INDEX } from '../runtime/model/ops.js';
+import { ReferenceBackend } from '../runtime/reference/backend.js';
+import type { TrainBackend } from '../runtime/train/ops.js';
+import { F32_REL } from './tolerances.js';
+import { fastBackends, randomArray, relError } from './helpers.js';
+
+type Op = 'embedding' | 'rmsNorm' | 'rmsNormBackward' | 'rope' | 'ropeBackward' | 'attention' | 'attentionBackward' |
+  'swiglu' | 'swigluBackward' | 'add' | 'crossEntropy' | 'adamw' | 'sumSquares';
+
+const kernels = suite('model kernels');
+const ran = new Map<string, Set<Op>>(); // backend name -> ops compared against the reference
+
+/** Creates tensors on one backend and disposes them all at the end of a case. */
+class Scope {
+  private readonly made: Tensor[] = [];
+  constructor(readonly b: TrainBackend) {}
+  t(shape: number[], seed?: number, scale = 1): Tensor {
+    const size = shape.reduce((x, y) => x * y, 1);
+    const t = this.b.tensor(shape, seed === undefined ? undefined : randomArray(size, seed).map((v) => v * scale));
+    this.made.push(t);
+    return t;
+  }
+  dispose(): void {
+    for (const t of this.made) this.b.dispose(t);
+  }
+}
+
+/** Run `run` on the reference and on every fast backend with `op`; every named output must agree. */
+async function agree(op: Op, what: string, run: (s: Scope) => Promise<Record<string, Tensor>>, tol = F32_REL) {
+  const results = async (b: TrainBackend) => {
+    const s = new Scope(b);
+    try {
+      const outs = await run(s);
+      const values: Record<string, Float32Array> = {};
+      for (const [k, t] of Object.entries(outs)) values[k] = await b.read(t);
+      return values;
+    } finally {
+      s.dispose();
+    }
+  };
+  const expected = await results(new ReferenceBackend());
+  for (const b of await fastBackends()) {
+    if (typeof (b as unknown as Record<string, unknown>)[op] !== 'function') continue;
+    const got = await results(b as TrainBackend);
+    for (const [k, want] of Object.entries(expected)) {
+      const err = relError(got[k], want);
+      assert.ok(err <= tol, `${b.name} ${op} ${what}: ${k} rel err ${err.toExponential(2)} > ${tol}`);
+    }
+    if (!ran.has(b.name)) ran.set(b.name, new Set());
+    ran.get(b.name)!.add(op);
+  }
+}
+
+kernels('embedding: 1000-row table, first and last ids, repeats', async () => {
+  const ids = Int32Array.from([0, 999, 17, 17, 512, 3, 998]);
+  await agree('embedding', 'V=1000 D=24', async (s) => {
+    const out = s.t([ids.length, 24], 1);
+    s.b.embedding(ids, s.t([1000, 24], 2), out);
+    return { out };
+  });
+});
+
+for (const [n, d] of [[1, 16], [5, 70], [3, 200]]) {
+  kernels(`rmsNorm forward and backward (accumulating): ${n} rows of ${d}`, async () => {
+    await agree('rmsNorm', `${n}x${d}`, async (s) => {
+      const y = s.t([n, d]), rstd = s.t([n]);
+      s.b.rmsNorm(s.t([n, d], 3, 2), s.t([d], 4), 1e-5, y, rstd);
+      return { y, rstd };
+    });
+    await agree('rmsNormBackward', `${n}x${d}`, async (s) => {
+      const x = s.t([n, d], 3, 2), w = s.t([d], 4), rstd = s.t([n]);
+      s.b.rmsNorm(x, w, 1e-5, s.t([n, d]), rstd);
+      const dx = s.t([n, d], 5);
+      s.b.rmsNormBackward(x, w, rstd, s.t([n, d], 6), dx);
+      return { dx };
+    });
+  });
+}
+
+for (const [heads, e] of [[3, 16], [2, 64]]) {
+  kernels(`rope and its backward: ${heads} heads of ${e}, positions up to 4095`, async () => {
+    const positions = Int32Array.from([0, 1, 7, 63, 1000, 4095, 2]);
+    const invFreq = Float32Array.from({ length: e / 2 }, (_, i) => 10000 ** (-2 * i / e));
+    for (const op of ['rope', 'ropeBackward'] as const) {
+      await agree(op, `H=${heads} E=${e}`, async (s) => {
+        const x = s.t([positions.length, heads * e], 7);
+        s.b[op](x, positions, invFreq);
+        return { x };
+      });
+    }
+    // Same frequencies, new positions (the next batch): the rotation must follow the new positions.
+    await agree('rope', `H=${heads} E=${e}, positions changed between calls`, async (s) => {
+      const x = s.t([positions.length, heads * e], 8);
+      s.b.rope(x, positions, invFreq);
+      s.b.rope(x, positions.map((p) => p + 3), invFreq);
+      return { x };
+    });
+  });
+}
+
+const attentionCases = [
+  { bt: 1, t: 1, heads: 2, kvHeads: 1, e: 16, window: null },
+  { bt: 2, t: 13, heads: 6, kvHeads: 2, e: 16, window: null },
+  { bt: 2, t: 13, heads: 3, kvHeads: 1, e: 64, window: 5 },
+  { bt: 1, t: 37, heads: 4, kvHeads: 4, e: 64, window: null },
+  { bt: 2, t: 9, heads: 6, kvHeads: 2, e: 16, window: 1 },
+];
+
+for (const c of attentionCases) {
+  const what = `Bt=${c.bt} T=${c.t} H=${c.heads} Hk=${c.kvHeads} E=${c.e} window=${c.window}`;
+  kernels(`attention forward and backward: ${what}`, async () => {
+    const opts = { heads: c.heads, kvHeads: c.kvHeads, window: c.window };
+    const inputs = (s: Scope) => ({
+      q: s.t([c.bt, c.t, c.heads * c.e], 11, 2), k: s.t([c.bt, c.t, c.kvHeads * c.e], 12, 2), v: s.t([c.bt, c.t, c.kvHeads * c.e], 13),
+      out: s.t([c.bt, c.t, c.heads * c.e]), lse: s.t([c.bt * c.t, c.heads]),
+    });
+    await agree('attention', what, async (s) => {
+      const { q, k, v, out, lse } = inputs(s);
+      s.b.attention(q, k, v, out, lse, opts);
+      return { out, lse };
+    });
+    await agree('attentionBackward', what, async (s) => {
+      const { q, k, v, out, lse } = inputs(s);
+      s.b.attention(q, k, v, out, lse, opts);
+      const dq = s.t(q.shape as number[], 14), dk = s.t(k.shape as number[], 15), dv = s.t(v.shape as number[], 16); // overwritten
+      s.b.attentionBackward(q, k, v, out, lse, s.t(q.shape as number[], 17), dq, dk, dv, opts);
+      return { dq, dk, dv };
+    });
+  });
+}
+
+kernels('swiglu, its backward, and add', async () => {
+  const shape = [5, 37];
+  await agree('swiglu', '5x37', async (s) => {
+    const out = s.t(shape);
+    s.b.swiglu(s.t(shape, 21, 6), s.t(shape, 22), out);
+    return { out };
+  });
+  await agree('swigluBackward', '5x37', async (s) => {
+    const dgate = s.t(shape, 23), dup = s.t(shape, 24); // overwritten
+    s.b.swigluBackward(s.t(shape, 21, 6), s.t(shape, 22), s.t(shape, 25), dgate, dup);
+    return { dgate, dup };
+  });
+  await agree('add', '5x37', async (s) => {
+    const y = s.t(shape, 26);
+    s.b.add(s.t(shape, 27), y);
+    return { y };
+  });
+});
+
+for (const [n, vocab] of [[9, 1000], [3, 5], [1, 300], [2, 151936]]) {
+  kernels(`crossEntropy: ${n} rows of a ${vocab}-token vocabulary, some targets -100`, async () => {
+    const targets = Int32Array.from({ length: n }, (_, i) => (i % 3 === 1 ? IGNORE_INDEX : (i * 337 + 5) % vocab));
+    await agree('crossEntropy', `N=${n} V=${vocab}`, async (s) => {
+      const logits = s.t([n, vocab], 31, 8), loss = s.t([1]), lossOnly = s.t([1]), dlogits = s.t([n, vocab], 32);
+      s.b.crossEntropy(logits, targets, loss, dlogits);
+      s.b.crossEntropy(logits, targets, lossOnly, null);
+      return { loss, lossOnly, dlogits };
+    });
+  });
+}
+
+kernels('adamw: two steps with weight decay and a gradient scale', async () => {
+  await agree('adamw', 'P=1000', async (s) => {
+    const p = s.t([1000], 41), m = s.t([1000]), v = s.t([1000]);
+    for (const step of [1, 2]) {
+      s.b.adamw(p, s.t([1000], 41 + step), m, v,
+        { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step, gradScale: 0.37 });
+    }
+    return { p, m, v };
+  });
+});
+
+kernels('sumSquares: overwrite, then accumulate over tensors of several sizes', async () => {
+  await agree('sumSquares', 'P=1, 300, 5000', async (s) => {
+    const out = s.t([1], 51);
+    s.b.sumSquares(s.t([300], 52), out, false);
+    s.b.sumSquares(s.t([5000], 53), out, true);
+    s.b.sumSquares(s.t([1], 54), out, true);
+    return { out };
+  });
+});
+
+kernels('every op ran on webgpu (required when OSTEON_REQUIRE_WEBGPU=1)', async () => {
+  const all: Op[] = ['embedding', 'rmsNorm', 'rmsNormBackward', 'rope', 'ropeBackward', 'attention', 'attentionBackward',
+    'swiglu', 'swigluBackward', 'add', 'crossEntropy', 'adamw', 'sumSquares'];
+  for (const [name, ops] of ran) console.log(`  model kernels on ${name}: ${ops.size} of ${all.length} ops`);
+  if (!ran.size) console.warn('skipped: no fast backend implements the model ops (compared with the reference only)');
+  if (process.env.OSTEON_REQUIRE_WEBGPU === '1') {
+    const missing = all.filter((op) => !ran.get('webgpu')?.has(op));
+    assert.equal(missing, [], `ops not run on webgpu: ${missing.join(', ')}`);
+  }
+});
+
+kernels.run();
