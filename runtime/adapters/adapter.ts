@@ -3,6 +3,7 @@
 // and is handled by runtime/adapters/bat.ts. Letters: see runtime/backend.ts.
 import type { Backend, Tensor } from '../backend.js';
 import type { AdapterConfig } from './config.js';
+import type { TrainBackend } from '../train/ops.js';
 
 export interface AdapterParams {
   /** Trainable tensors by PEFT's name for them (`block` for MiSS, `A`/`B` for LoRA). */
@@ -13,11 +14,12 @@ export interface AdapterParams {
 
 export interface AdditiveAdapter extends AdapterParams {
   readonly config: AdapterConfig;
-  /** y [N,O] += the adapter's term for x [N,I]; returns what backward needs (owned by the caller). */
-  forward(x: Tensor, y: Tensor): Tensor[];
+  /** y [N,O] += the adapter's term for x [N,I]; returns what backward needs (owned by the caller).
+   *  `dropoutSeed` (training only) draws the input dropout mask; backward gets the same seed. */
+  forward(x: Tensor, y: Tensor, dropoutSeed: number | null): Tensor[];
   /** From g = dL/dy [N,O]: write the parameter gradients and add the input gradient into dx [N,I]
    *  (dx may be null when the input gradient is not wanted). */
-  backward(saved: Tensor[], x: Tensor, g: Tensor, dx: Tensor | null): void;
+  backward(saved: Tensor[], x: Tensor, g: Tensor, dx: Tensor | null, dropoutSeed: number | null): void;
   /** w [O,I] += sign * the adapter's weight change. */
   merge(w: Tensor, sign: 1 | -1): void;
   /** Floats kept from forward to backward for N tokens (for memory accounting). */
@@ -40,4 +42,36 @@ export function allocateParams(backend: Backend, shapes: Record<string, number[]
 /** Rows of a 2-D-or-more tensor (N for [.., I] activations). */
 export function rowsOf(t: Tensor): number {
   return t.size / t.shape[t.shape.length - 1];
+}
+
+/** The input dropout of an adapter: p from its config, applied only when training supplies a seed. */
+export class InputDropout {
+  constructor(private readonly backend: Backend, readonly p: number, private readonly label: string) {}
+
+  active(seed: number | null): seed is number {
+    return seed !== null && this.p > 0;
+  }
+
+  private ops(): TrainBackend {
+    const b = this.backend as Partial<TrainBackend>;
+    if (typeof b.dropout !== 'function' || typeof b.add !== 'function') {
+      throw new Error(`[${this.label}] dropout=${this.p} needs a backend with training ops; ${this.backend.name} has none`);
+    }
+    return this.backend as TrainBackend;
+  }
+
+  /** dropout(x) as a new tensor [N,I]. */
+  apply(x: Tensor, seed: number): Tensor {
+    const out = this.backend.tensor(x.shape, undefined, `${this.label}.dropout`);
+    this.ops().dropout(x, out, this.p, seed);
+    return out;
+  }
+
+  /** dx += mask * g / (1 - p): the backward of `apply` for a gradient g [N,I] (consumed). */
+  backwardInto(g: Tensor, dx: Tensor, seed: number): void {
+    const ops = this.ops();
+    ops.dropout(g, g, this.p, seed);
+    ops.add(g, dx);
+    this.backend.dispose(g);
+  }
 }

@@ -1,9 +1,10 @@
 // Bone (PEFT MiSS, init_weights=true) and mini (init_weights="mini") as additive adapters.
 // Forward: S = chunk-sum of x [N,R]; Bone y += S B with B [R,O]; mini y += tile(S B) with B [R,M].
 // Backward (BONE.md): dB = S^T G (mini: G folded modulo M first), dS = G B^T, dx += tile(dS).
-// Only S is kept for backward, never x and never the [O,I] weight change.
+// Only S is kept for backward, never x and never the [O,I] weight change. With dropout (training), x is
+// replaced by dropout(x) before the chunk sum, and the input gradient goes back through the same mask.
 import type { Backend, Tensor } from '../backend.js';
-import { type AdditiveAdapter, allocateParams, rowsOf } from './adapter.js';
+import { type AdditiveAdapter, InputDropout, allocateParams, rowsOf } from './adapter.js';
 import type { BoneConfig, MiniConfig } from './config.js';
 
 export function createBone(backend: Backend, config: BoneConfig | MiniConfig, out: number, label: string): AdditiveAdapter {
@@ -12,13 +13,20 @@ export function createBone(backend: Backend, config: BoneConfig | MiniConfig, ou
   const tiled = config.variant === 'mini';
   const { params, grads } = allocateParams(backend, { block: [r, m] }, label);
   const block = params.block;
+  const drop = new InputDropout(backend, config.dropout ?? 0, config.variant);
 
   return {
     config, params, grads, needsInput: false,
-    forward(x: Tensor, y: Tensor): Tensor[] {
+    forward(x: Tensor, y: Tensor, seed: number | null): Tensor[] {
       const n = rowsOf(x);
       const s = backend.tensor([n, r], undefined, `${label}.S`); // [N,R]
-      backend.chunkSum(x, s);
+      if (drop.active(seed)) {
+        const xd = drop.apply(x, seed);
+        backend.chunkSum(xd, s);
+        backend.dispose(xd);
+      } else {
+        backend.chunkSum(x, s);
+      }
       if (!tiled) {
         backend.matmul(s, block, y, { accumulate: true }); // y [N,O] += S [N,R] B [R,O]
       } else {
@@ -29,7 +37,7 @@ export function createBone(backend: Backend, config: BoneConfig | MiniConfig, ou
       }
       return [s];
     },
-    backward([s]: Tensor[], _x: Tensor, g: Tensor, dx: Tensor | null): void {
+    backward([s]: Tensor[], x: Tensor, g: Tensor, dx: Tensor | null, seed: number | null): void {
       const n = rowsOf(g);
       let gm = g; // [N,M]: G itself for Bone, G folded modulo M for mini
       if (tiled) {
@@ -40,7 +48,13 @@ export function createBone(backend: Backend, config: BoneConfig | MiniConfig, ou
       if (dx) {
         const ds = backend.tensor([n, r], undefined, `${label}.dS`);
         backend.matmul(gm, block, ds, { transB: true }); // dS [N,R] = G B^T
-        backend.chunkScatterAdd(ds, dx);
+        if (drop.active(seed)) {
+          const tiledDs = backend.tensor(x.shape, undefined, `${label}.dxd`); // [N,I]
+          backend.chunkScatterAdd(ds, tiledDs);
+          drop.backwardInto(tiledDs, dx, seed);
+        } else {
+          backend.chunkScatterAdd(ds, dx);
+        }
         backend.dispose(ds);
       }
       if (gm !== g) backend.dispose(gm);

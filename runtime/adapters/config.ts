@@ -3,10 +3,12 @@
 
 export type Variant = 'bone' | 'mini' | 'bat' | 'lora';
 
-export interface BoneConfig { variant: 'bone'; r: number }
-export interface MiniConfig { variant: 'mini'; r: number; miniR: number }
+// `dropout` (PEFT's miss_dropout / lora_dropout) applies to the adapter's input during training only;
+// Bat has none (PEFT's Bat path ignores miss_dropout too).
+export interface BoneConfig { variant: 'bone'; r: number; dropout?: number }
+export interface MiniConfig { variant: 'mini'; r: number; miniR: number; dropout?: number }
 export interface BatConfig { variant: 'bat'; r: number }
-export interface LoraConfig { variant: 'lora'; r: number; alpha: number }
+export interface LoraConfig { variant: 'lora'; r: number; alpha: number; dropout?: number }
 export type AdapterConfig = BoneConfig | MiniConfig | BatConfig | LoraConfig;
 
 /** Throws a clear error when `config` cannot adapt a [out, in] linear layer. */
@@ -27,6 +29,8 @@ export function checkConfig(config: AdapterConfig, inF: number, out: number, lay
     if (out % m !== 0) throw new Error(`[mini] out_features=${out} of ${layer} is not divisible by mini_r=${m} (choose a mini_r that divides ${out})`);
   }
   if (variant === 'lora' && !(Number.isFinite(config.alpha))) throw new Error(`[lora] lora_alpha=${config.alpha} on ${layer} must be a number`);
+  const p = 'dropout' in config ? config.dropout ?? 0 : 0;
+  if (!(p >= 0 && p < 1)) throw new Error(`[${variant}] dropout=${p} on ${layer} must be in [0, 1)`);
 }
 
 /** Shape of each trainable tensor of the adapter on a [out, in] layer. */

@@ -38,6 +38,9 @@ export class AdaptedLinear {
   enabled = true;
   /** Adapters merged into `weight`, in merge order. */
   readonly merged: string[] = [];
+  /** Set while training: seeds the adapters' input dropout (their configs' `dropout`); null = no dropout
+   *  (evaluation, generation). The same seed must stay set from a forward to its backward. */
+  dropoutSeed: number | null = null;
 
   constructor(readonly backend: Backend, readonly weight: Tensor, readonly bias: Tensor | null, readonly label: string) {
     if (weight.shape.length !== 2) throw new Error(`[linear] ${label}: weight must be [out, in], got [${weight.shape}]`);
@@ -102,7 +105,7 @@ export class AdaptedLinear {
     for (const t of chain.slice(1)) this.backend.dispose(t);
     if (this.bias) this.backend.addBias(y, this.bias);
     const saved = new Map<string, Tensor[]>();
-    for (const a of additive) saved.set(a.name, a.additive!.forward(x, y));
+    for (const a of additive) saved.set(a.name, a.additive!.forward(x, y, this.seedFor(a)));
     return { y, cache: { x, saved, bat, additive } };
   }
 
@@ -114,8 +117,15 @@ export class AdaptedLinear {
     } else if (dx) {
       this.backend.matmul(g, this.weight, dx); // dx = G W
     }
-    for (const a of cache.additive) a.additive!.backward(cache.saved.get(a.name)!, cache.x, g, dx);
+    for (const a of cache.additive) a.additive!.backward(cache.saved.get(a.name)!, cache.x, g, dx, this.seedFor(a));
     return dx;
+  }
+
+  /** Each adapter draws its own dropout mask: the layer's seed mixed with the adapter's position. */
+  private seedFor(a: LayerAdapter): number | null {
+    if (this.dropoutSeed === null) return null;
+    const index = [...this.adapters.keys()].indexOf(a.name);
+    return (this.dropoutSeed ^ Math.imul(index + 1, 0x27d4eb2d)) >>> 0;
   }
 
   disposeCache(cache: LinearCache): void {

@@ -25,6 +25,7 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --method M             bone | bat | mini | lora (default: bone)
   -r, --rank N           block size / LoRA rank (default: 64; 16 for the built-in model)
   --mini-r N             mini's column count (default: 1)     --alpha N   LoRA alpha (default: 2r)
+  --dropout P            input dropout of Bone, mini and LoRA while training (default: 0)
   --targets LIST         comma-separated module names, a regex, or all-linear (default: all-linear)
   --steps N (100)  --batch N (4)  --seq N (256; 64 built-in)  --accum N (1)  --lr X (2e-4; 3e-3 built-in)
   --schedule cosine|linear|constant  --warmup N (10)  --weight-decay X (0)  --max-grad-norm X (1; 0 = off)
@@ -62,7 +63,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
     options: {
       model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string', default: 'osteon-adapter' },
       method: { type: 'string', default: 'bone' }, rank: { type: 'string', short: 'r' }, 'mini-r': { type: 'string' },
-      alpha: { type: 'string' }, targets: { type: 'string', default: 'all-linear' },
+      alpha: { type: 'string' }, dropout: { type: 'string' }, targets: { type: 'string', default: 'all-linear' },
       steps: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, accum: { type: 'string' },
       lr: { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' },
       'max-grad-norm': { type: 'string' }, 'held-out': { type: 'string' }, 'eval-every': { type: 'string' },
@@ -77,8 +78,11 @@ export async function finetuneCommand(args: string[]): Promise<number> {
   const method = o.method as Variant;
   if (!METHODS.includes(method)) throw new Error(`[finetune] --method=${o.method} is not one of ${METHODS.join(', ')}`);
   const r = num(o.rank, 'rank', builtin ? 16 : 64);
-  const adapterConfig: AdapterConfig = method === 'lora' ? { variant: 'lora', r, alpha: num(o.alpha, 'alpha', 2 * r) }
-    : method === 'mini' ? { variant: 'mini', r, miniR: num(o['mini-r'], 'mini-r', 1) } : { variant: method, r };
+  const dropout = num(o.dropout, 'dropout', 0);
+  if (method === 'bat' && dropout > 0) throw new Error('[finetune] Bat has no input dropout (PEFT applies none either); drop --dropout');
+  const adapterConfig: AdapterConfig = method === 'lora' ? { variant: 'lora', r, alpha: num(o.alpha, 'alpha', 2 * r), dropout }
+    : method === 'mini' ? { variant: 'mini', r, miniR: num(o['mini-r'], 'mini-r', 1), dropout }
+      : method === 'bat' ? { variant: 'bat', r } : { variant: 'bone', r, dropout };
   const seqLen = num(o.seq, 'seq', builtin ? 64 : 256);
   const config: TrainConfig = {
     ...DEFAULT_TRAIN,

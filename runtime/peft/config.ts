@@ -66,6 +66,13 @@ function targetRules(raw: Record<string, unknown>): TargetRules {
   return rules;
 }
 
+/** A dropout probability field (absent = 0). */
+function probability(raw: Record<string, unknown>, field: string): number {
+  const v = raw[field] ?? 0;
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`[peft] ${field}=${JSON.stringify(raw[field])} must be a number in [0, 1)`);
+  return v;
+}
+
 /** Parse adapter_config.json (its text or the parsed object). */
 export function parsePeftConfig(json: string | Record<string, unknown>): PeftAdapterConfig {
   const raw = typeof json === 'string' ? JSON.parse(json) as Record<string, unknown> : { ...json };
@@ -82,13 +89,14 @@ export function parsePeftConfig(json: string | Record<string, unknown>): PeftAda
     }
     const alpha = raw.lora_alpha ?? 8;
     if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`[peft] lora_alpha=${JSON.stringify(alpha)} must be a number`);
-    adapter = { variant: 'lora', r, alpha };
+    adapter = { variant: 'lora', r, alpha, dropout: probability(raw, 'lora_dropout') };
   } else {
     const init = raw.init_weights ?? true;
     // init_weights=false only changes how a new block is initialised (random instead of zeros): same layer.
-    if (init === true || init === false) adapter = { variant: 'bone', r };
+    const dropout = peftType === 'BONE' ? 0 : probability(raw, 'miss_dropout'); // BoneConfig had no dropout
+    if (init === true || init === false) adapter = { variant: 'bone', r, dropout };
     else if (init === 'bat') adapter = { variant: 'bat', r };
-    else if (init === 'mini' && peftType === 'MISS') adapter = { variant: 'mini', r, miniR: positiveInt(raw, 'mini_r', 1) };
+    else if (init === 'mini' && peftType === 'MISS') adapter = { variant: 'mini', r, miniR: positiveInt(raw, 'mini_r', 1), dropout };
     else unsupported('init_weights', init, peftType === 'BONE' ? 'BONE supports true, false and "bat"' : 'supported: true, false, "bat", "mini"');
   }
   return { peftType, adapter, targets: targetRules(raw), raw };
@@ -102,9 +110,9 @@ export function newPeftConfig(adapter: AdapterConfig, targetModules: string[] | 
     target_modules: targetModules, task_type: 'CAUSAL_LM', r: adapter.r,
   };
   const raw: Record<string, unknown> = adapter.variant === 'lora'
-    ? { ...common, peft_type: 'LORA', lora_alpha: adapter.alpha, lora_dropout: 0.0, use_dora: false, use_rslora: false, fan_in_fan_out: false, init_lora_weights: true }
+    ? { ...common, peft_type: 'LORA', lora_alpha: adapter.alpha, lora_dropout: adapter.dropout ?? 0.0, use_dora: false, use_rslora: false, fan_in_fan_out: false, init_lora_weights: true }
     : {
-      ...common, peft_type: 'MISS', miss_dropout: 0.0,
+      ...common, peft_type: 'MISS', miss_dropout: adapter.variant === 'bat' ? 0.0 : adapter.dropout ?? 0.0,
       init_weights: adapter.variant === 'bone' ? true : adapter.variant,
       mini_r: adapter.variant === 'mini' ? adapter.miniR : 1,
     };

@@ -154,4 +154,8 @@ export class ReferenceBackend implements TrainBackend, GenerateBackend {
     const d = attentionDecodeDims(q, kNew, vNew, kCache, vCache, past, out, options);
     generateOps.attentionDecode(data(q), data(kNew), data(vNew), data(kCache), data(vCache), data(out), d);
   }
+  dropout(x: Tensor, out: Tensor, p: number, seed: number): void {
+    sameSize('dropout', x, out);
+    trainOps.dropout(data(x), data(out), p, seed);
+  }
 }

@@ -1,5 +1,5 @@
 // Plain reference of the training ops (runtime/train/ops.ts), float64 arithmetic on float32 storage.
-import type { AdamWStep } from '../train/ops.js';
+import { type AdamWStep, dropoutKeeps, dropoutThreshold } from '../train/ops.js';
 
 export function adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamWStep): void {
   const c1 = 1 - s.beta1 ** s.step, c2 = 1 - s.beta2 ** s.step;
@@ -17,4 +17,9 @@ export function sumSquares(t: Float32Array, out: Float32Array, accumulate: boole
   let s = 0;
   for (let i = 0; i < t.length; i++) s += t[i] * t[i];
   out[0] = s + (accumulate ? out[0] : 0);
+}
+
+export function dropout(x: Float32Array, out: Float32Array, p: number, seed: number): void {
+  const threshold = dropoutThreshold(p), scale = 1 / (1 - p);
+  for (let i = 0; i < x.length; i++) out[i] = dropoutKeeps(i, seed >>> 0, threshold) ? x[i] * scale : 0;
 }
