@@ -2,7 +2,9 @@
 // attentionBackward; reference: runtime/reference/ops.ts). Only the log-sum-exp of each softmax row is kept;
 // the backward pass rebuilds the probabilities from it (as FlashAttention does), never storing [T, T].
 //   forward:  one invocation per query row (b, t, h): a single pass over the visible keys with an online
-//             softmax (running max m, running sum l, output accumulator rescaled when m grows)
+//             softmax (running max m, running sum l, output accumulator rescaled when m grows). Also the
+//             attention of generation (runtime/generate/ops.ts attentionDecode): the keys and values are
+//             then a cache of kvSeq = C rows per sequence and query t sits at position past + t.
 //   dq:       one invocation per query row: delta = dout . out, P = exp(S - lse), dS = P (dout . v - delta),
 //             dq = sum_s dS k_s / sqrt(E); writes delta for the next kernel
 //   dkv:      one invocation per key row (b, s, g): sums dS q_t / sqrt(E) and P dout_t over the queries
@@ -11,9 +13,12 @@
 // dearly per barrier), and neighbouring invocations read the same key/value rows, which caches share.
 // Head vectors are read and accumulated four floats at a time (E % 4 == 0, checked by the launcher):
 // on lavapipe 2.2x (forward) and 1.7x (backward) faster than the same loops on scalars (T=128, E=64).
-// Letters: Bt sequences, T tokens each, H query heads, Hk key/value heads, G = H / Hk, E head dimension.
+// Letters: Bt sequences, T tokens each, H query heads, Hk key/value heads, G = H / Hk, E head dimension;
+// for generation C cache rows per sequence, P of them filled before this call's Tq = T queries.
 
-struct Params { seq: u32, heads: u32, kvHeads: u32, headDim: u32, window: u32, rows: u32, scale: f32 }
+// seq: query rows per sequence (T); kvSeq: key/value rows per sequence (T, or C for a cache); past:
+// position of each sequence's first query (0, or P). The backward kernels run with kvSeq = T, past = 0.
+struct Params { seq: u32, heads: u32, kvHeads: u32, headDim: u32, window: u32, rows: u32, kvSeq: u32, past: u32, scale: f32 }
 
 override WG: u32 = 64;
 // Per-invocation copies of a head's vectors, in vec4s; the launcher refuses E above 4 MAX_E4.
@@ -21,8 +26,8 @@ const MAX_E4 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;          // [Bt, T, H * E]
-@group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;          // [Bt, T, Hk * E]
-@group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;          // [Bt, T, Hk * E]
+@group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;          // [Bt, kvSeq, Hk * E]
+@group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;          // [Bt, kvSeq, Hk * E]
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;        // [N, H] (written by forward only)
 // forward
 @group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;  // [Bt, T, H * E]
@@ -44,9 +49,9 @@ fn firstKey(t: u32) -> u32 {
   return 0u;
 }
 
-// Offset in vec4s of key/value row (b, s) for head g, from the query row's sequence start bT = b T.
-fn kvOffset(bT: u32, s: u32, g: u32) -> u32 {
-  return ((bT + s) * p.kvHeads + g) * (p.headDim / 4u);
+// Offset in vec4s of key/value row s of sequence b for head g.
+fn kvOffset(b: u32, s: u32, g: u32) -> u32 {
+  return ((b * p.kvSeq + s) * p.kvHeads + g) * (p.headDim / 4u);
 }
 
 @compute @workgroup_size(WG)
@@ -55,8 +60,8 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   if (row >= p.rows) { return; }
   let h = row % p.heads;
   let n = row / p.heads;
-  let t = n % p.seq;
-  let bT = n - t;
+  let b = n / p.seq;
+  let pos = p.past + n % p.seq; // the query's position, and the last key it sees
   let g = h / (p.heads / p.kvHeads);
   let e = p.headDim / 4u; // vec4s per head
   let qo = row * e;
@@ -65,8 +70,8 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   for (var i = 0u; i < e; i++) { qs[i] = q[qo + i] * p.scale; acc[i] = vec4<f32>(); }
   var m = -3.0e38;
   var l = 0.0;
-  for (var s = firstKey(t); s <= t; s++) {
-    let ko = kvOffset(bT, s, g);
+  for (var s = firstKey(pos); s <= pos; s++) {
+    let ko = kvOffset(b, s, g);
     var score = 0.0;
     for (var i = 0u; i < e; i++) { score += dot(qs[i], k[ko + i]); }
     if (score > m) {
@@ -91,7 +96,7 @@ fn backwardQuery(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   let h = row % p.heads;
   let n = row / p.heads;
   let t = n % p.seq;
-  let bT = n - t;
+  let b = n / p.seq;
   let g = h / (p.heads / p.kvHeads);
   let e = p.headDim / 4u; // vec4s per head
   let qo = row * e;
@@ -108,7 +113,7 @@ fn backwardQuery(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   delta[row] = d;
   let rowLse = lse[row];
   for (var s = firstKey(t); s <= t; s++) {
-    let ko = kvOffset(bT, s, g);
+    let ko = kvOffset(b, s, g);
     var score = 0.0;
     var dp = 0.0;
     for (var i = 0u; i < e; i++) { score += dot(qs[i], k[ko + i]); dp += dot(dov[i], v[ko + i]); }
@@ -126,7 +131,7 @@ fn backwardKeyValue(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   let g = kvRow % p.kvHeads;
   let ns = kvRow / p.kvHeads;
   let s = ns % p.seq;
-  let bT = ns - s;
+  let bT = ns - s; // b T: the first query row of this sequence
   let e = p.headDim / 4u; // vec4s per head
   let ko = kvRow * e;
   let group = p.heads / p.kvHeads;

@@ -3,8 +3,9 @@
 // Semantics are those of runtime/backend.ts and the reference (runtime/reference/ops.ts); shape checks are
 // the shared ones (runtime/op-shapes.ts, matmulDims) so every backend rejects bad calls with one message.
 // It implements the transformer ops of ModelBackend (runtime/model/ops.ts, shape checks in
-// runtime/model/op-shapes.ts) and the training ops of TrainBackend (runtime/train/ops.ts); CPU-side index
-// arrays travel through reusable upload buffers (reusable.ts).
+// runtime/model/op-shapes.ts), the training ops of TrainBackend (runtime/train/ops.ts) and generation's
+// cached attention (GenerateBackend, runtime/generate/ops.ts); CPU-side index arrays travel through
+// reusable upload buffers (reusable.ts).
 // Tensors may exceed one storage binding (up to maxBufferSize): embedding, matmul and crossEntropy, the ops
 // that meet vocabulary-sized tensors, walk them in row windows; any other op given one throws naming the op
 // and the limit (gpu/device.ts dispatch).
@@ -12,7 +13,8 @@ import { type BackendInfo, type MatmulOptions, type Tensor, matmulDims, sizeOf }
 import { batDims, batGradDims, biasDims, blockDeltaDims, sameSize, tileDims } from '../runtime/op-shapes.js';
 import type { AttentionOptions } from '../runtime/model/ops.js';
 import { attentionDims, crossEntropyDims, embeddingDims, rmsNormDims, ropeDims } from '../runtime/model/op-shapes.js';
-import type { AdamWStep, TrainBackend } from '../runtime/train/ops.js';
+import { type AdamWStep, type TrainBackend, dropoutThreshold } from '../runtime/train/ops.js';
+import { type GenerateBackend, attentionDecodeDims } from '../runtime/generate/ops.js';
 import { AttentionKernels } from './attention.js';
 import { BatKernels } from './bat.js';
 import { BlockDeltaKernel } from './blockDelta.js';
@@ -45,7 +47,7 @@ export interface WebGPUBackendOptions {
   maxBindingBytes?: number;
 }
 
-export class WebGPUBackend implements TrainBackend {
+export class WebGPUBackend implements TrainBackend, GenerateBackend {
   readonly name = 'webgpu' as const;
   readonly info: BackendInfo;
   private readonly mm: MatmulKernel;
@@ -243,6 +245,13 @@ export class WebGPUBackend implements TrainBackend {
     this.attn.backward(`attentionBackward ${out.label}`, b, this.buf(dout), this.buf(dq), this.buf(dk), this.buf(dv), d);
   }
 
+  attentionDecode(q: Tensor, kNew: Tensor, vNew: Tensor, kCache: Tensor, vCache: Tensor, past: number, out: Tensor, o: AttentionOptions): void {
+    this.ctx.check();
+    const d = attentionDecodeDims(q, kNew, vNew, kCache, vCache, past, out, o);
+    const b = { q: this.buf(q), kNew: this.buf(kNew), vNew: this.buf(vNew), kCache: this.buf(kCache), vCache: this.buf(vCache), out: this.buf(out) };
+    this.attn.decode(`attentionDecode ${out.label}`, b, d);
+  }
+
   swiglu(gate: Tensor, up: Tensor, out: Tensor): void {
     this.ctx.check();
     sameSize('swiglu', gate, up);
@@ -281,6 +290,13 @@ export class WebGPUBackend implements TrainBackend {
     this.ctx.check();
     if (out.size !== 1) throw new Error(`[sumSquares] ${out.label} must hold one value, has ${out.size}`);
     this.optimizer.sumSquares(`sumSquares ${out.label} ${accumulate ? '+=' : '='} |${t.label}|^2`, this.buf(t), this.buf(out), t.size, accumulate);
+  }
+
+  dropout(x: Tensor, out: Tensor, p: number, seed: number): void {
+    this.ctx.check();
+    const n = sameSize('dropout', x, out);
+    const threshold = dropoutThreshold(p);
+    this.elementwise.dropout(`dropout ${out.label} <- ${x.label}`, this.buf(x), this.buf(out), n, seed >>> 0, threshold, 1 / (1 - p));
   }
 }
 

@@ -3,9 +3,13 @@
 //   swiglu:   out = silu(gate) up, silu(g) = g sigmoid(g)
 //   swigluBackward: dup = dout silu(gate); dgate = dout up sigmoid(g) (1 + g (1 - sigmoid(g)))
 //   add:      y += a
+//   dropout:  y = keep(i) ? a / (1 - p) : 0 (dropoutInPlace: the same on one buffer, for x aliasing out),
+//             keep(i) the counter-based hash of runtime/train/ops.ts dropoutKeeps, in u32 arithmetic whose
+//             multiplies wrap exactly as Math.imul does, so the mask is the reference's bit for bit
 // The grid may fold into y (gpu/device.ts grid), so the linear index is rebuilt from both dimensions.
 
-struct Params { count: u32 }
+// seed, threshold and scale are read by dropout only.
+struct Params { count: u32, seed: u32, threshold: u32, scale: f32 }
 
 override WG: u32 = 64;
 
@@ -19,6 +23,8 @@ override WG: u32 = 64;
 // add
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
+// dropoutInPlace
+@group(0) @binding(1) var<storage, read_write> xy: array<f32>;
 
 fn index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return gid.x + gid.y * groups.x * WG;
@@ -52,4 +58,28 @@ fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) g
   let e = index(gid, groups);
   if (e >= p.count) { return; }
   y[e] += a[e];
+}
+
+fn keeps(i: u32) -> bool {
+  var h = i * 0x9E3779B1u + p.seed * 0x85EBCA77u;
+  h ^= h >> 16u;
+  h *= 0x7FEB352Du;
+  h ^= h >> 15u;
+  h *= 0x846CA68Bu;
+  h ^= h >> 16u;
+  return h >= p.threshold;
+}
+
+@compute @workgroup_size(WG)
+fn dropout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let e = index(gid, groups);
+  if (e >= p.count) { return; }
+  y[e] = select(0.0, a[e] * p.scale, keeps(e));
+}
+
+@compute @workgroup_size(WG)
+fn dropoutInPlace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let e = index(gid, groups);
+  if (e >= p.count) { return; }
+  xy[e] = select(0.0, xy[e] * p.scale, keeps(e));
 }

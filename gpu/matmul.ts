@@ -7,7 +7,7 @@
 import { type GpuContext, params, rowWindow, rowsPerWindow } from './device.js';
 import src from './matmul.wgsl';
 
-const WG = 8; // invocations per workgroup side; each computes 4 x 4 outputs, so a workgroup covers 32 x 32
+const WG = 8; // invocations per workgroup side; each computes 8 x 8 outputs, so a workgroup covers 64 x 64
 
 export interface Operand { buffer: GPUBuffer | GPUBufferBinding; ld: number; offset: number; stride: number }
 
@@ -39,7 +39,7 @@ export class MatmulKernel {
     const p = params(
       [m, n, k, a.ld, b.ld, c.ld, a.offset, b.offset, c.offset, a.stride, b.stride, c.stride, +call.accumulate],
       [call.alpha]);
-    const groups: [number, number, number] = [Math.ceil(n / (4 * WG)), Math.ceil(m / (4 * WG)), batch];
+    const groups: [number, number, number] = [Math.ceil(n / (8 * WG)), Math.ceil(m / (8 * WG)), batch];
     const max = this.ctx.limits.maxComputeWorkgroupsPerDimension;
     if (groups.some((g) => g > max)) {
       throw new Error(`[matmul] ${label}: ${batch} x ${m} x ${n} needs ${groups.join(' x ')} workgroups, over this ` +

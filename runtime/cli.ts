@@ -6,6 +6,7 @@ import { finetuneCommand } from './cli/finetune.js';
 import { evalCommand } from './cli/eval.js';
 import { generateCommand } from './cli/generate.js';
 import { mergeCommand } from './cli/merge.js';
+import { tokenizeCommand } from './tokenizer/cli.js';
 
 const HELP = `osteon: fine-tune language models with Bone, Bat, mini and LoRA adapters on WebGPU or WebAssembly
 
@@ -20,6 +21,8 @@ commands:
                                 continue a prompt, streaming the text (greedy or sampled)
   merge --adapter DIR --out DIR [--model DIR]
                                 fold an adapter into the base weights and write the merged model
+  tokenize --tokenizer FILE [--no-special] [--decode]
+                                text on stdin -> token ids (or ids -> text with --decode)
   info                          list the compute backends found here (adapter, limits, features)
   doctor [--fixtures DIR] [--json]
                                 check every backend's kernels against PEFT's golden outputs
@@ -35,6 +38,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   eval: evalCommand,
   generate: generateCommand,
   merge: mergeCommand,
+  tokenize: tokenizeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,7 +2,8 @@
 // implements it, against the reference on random inputs of awkward shapes: one token, sequence lengths
 // that fill no tile, grouped-query attention with 3 query heads per key/value head, a sliding window
 // shorter than the sequence, two sequences per batch, head dimensions 16 and 64, a 1000-token vocabulary
-// with ignored targets, a 151936-token vocabulary (Qwen2.5's), AdamW with weight decay and a gradient scale, accumulated squared norms.
+// with ignored targets, a 151936-token vocabulary (Qwen2.5's), AdamW with weight decay and a gradient scale, accumulated squared norms,
+// dropout masks (the same zeros as the reference, in place too), attention over a key/value cache.
 // Each backend runs its own forward before its backward (as a model does), so the backward sees the
 // backend's own saved lse and outputs. Backends lacking an op are left out, visibly; with
 // OSTEON_REQUIRE_WEBGPU=1 the last test fails unless webgpu ran every op.
@@ -10,13 +11,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Tensor } from '../runtime/backend.js';
 import { IGNORE_INDEX } from '../runtime/model/ops.js';
+import type { GenerateBackend } from '../runtime/generate/ops.js';
 import { ReferenceBackend } from '../runtime/reference/backend.js';
-import type { TrainBackend } from '../runtime/train/ops.js';
+import { type TrainBackend, dropoutKeeps, dropoutThreshold } from '../runtime/train/ops.js';
 import { F32_REL } from './tolerances.js';
 import { fastBackends, randomArray, relError } from './helpers.js';
 
 type Op = 'embedding' | 'rmsNorm' | 'rmsNormBackward' | 'rope' | 'ropeBackward' | 'attention' | 'attentionBackward' |
-  'swiglu' | 'swigluBackward' | 'add' | 'crossEntropy' | 'adamw' | 'sumSquares';
+  'attentionDecode' | 'swiglu' | 'swigluBackward' | 'add' | 'crossEntropy' | 'adamw' | 'sumSquares' | 'dropout';
+/** What the cases call: the training ops, and generation's cached attention. */
+type Ops = TrainBackend & GenerateBackend;
 
 const kernels = suite('model kernels');
 const ran = new Map<string, Set<Op>>(); // backend name -> ops compared against the reference
@@ -24,7 +28,7 @@ const ran = new Map<string, Set<Op>>(); // backend name -> ops compared against 
 /** Creates tensors on one backend and disposes them all at the end of a case. */
 class Scope {
   private readonly made: Tensor[] = [];
-  constructor(readonly b: TrainBackend) {}
+  constructor(readonly b: Ops) {}
   t(shape: number[], seed?: number, scale = 1): Tensor {
     const size = shape.reduce((x, y) => x * y, 1);
     const t = this.b.tensor(shape, seed === undefined ? undefined : randomArray(size, seed).map((v) => v * scale));
@@ -36,9 +40,10 @@ class Scope {
   }
 }
 
-/** Run `run` on the reference and on every fast backend with `op`; every named output must agree. */
-async function agree(op: Op, what: string, run: (s: Scope) => Promise<Record<string, Tensor>>, tol = F32_REL) {
-  const results = async (b: TrainBackend) => {
+/** Run `run` on the reference and on every fast backend with `op`; every named output must agree. With
+ *  `sameZeros`, every output must also hold its exact zeros where the reference does (dropout masks). */
+async function agree(op: Op, what: string, run: (s: Scope) => Promise<Record<string, Tensor>>, tol = F32_REL, sameZeros = false) {
+  const results = async (b: Ops) => {
     const s = new Scope(b);
     try {
       const outs = await run(s);
@@ -52,10 +57,14 @@ async function agree(op: Op, what: string, run: (s: Scope) => Promise<Record<str
   const expected = await results(new ReferenceBackend());
   for (const b of await fastBackends()) {
     if (typeof (b as unknown as Record<string, unknown>)[op] !== 'function') continue;
-    const got = await results(b as TrainBackend);
+    const got = await results(b as Ops);
     for (const [k, want] of Object.entries(expected)) {
       const err = relError(got[k], want);
       assert.ok(err <= tol, `${b.name} ${op} ${what}: ${k} rel err ${err.toExponential(2)} > ${tol}`);
+      if (sameZeros) {
+        const differ = want.findIndex((w, i) => (w === 0) !== (got[k][i] === 0));
+        assert.is(differ, -1, `${b.name} ${op} ${what}: ${k}[${differ}] is ${got[k][differ]}, reference ${want[differ]}`);
+      }
     }
     if (!ran.has(b.name)) ran.set(b.name, new Set());
     ran.get(b.name)!.add(op);
@@ -140,6 +149,31 @@ for (const c of attentionCases) {
   });
 }
 
+// Generation's attention over a key/value cache: new rows appended at row P (the cache rows around them,
+// filled with random values, must stay as they were and must not be read), one token or several, with and
+// without earlier tokens, grouped-query heads, a window shorter than the cached sequence.
+const decodeCases = [
+  { bt: 1, tq: 1, past: 0, capacity: 4, heads: 2, kvHeads: 1, e: 16, window: null },
+  { bt: 2, tq: 5, past: 0, capacity: 9, heads: 6, kvHeads: 2, e: 16, window: null },
+  { bt: 2, tq: 1, past: 7, capacity: 11, heads: 3, kvHeads: 1, e: 64, window: 4 },
+  { bt: 1, tq: 5, past: 6, capacity: 11, heads: 4, kvHeads: 4, e: 64, window: null },
+  { bt: 2, tq: 5, past: 3, capacity: 12, heads: 6, kvHeads: 2, e: 16, window: 3 },
+];
+
+for (const c of decodeCases) {
+  const what = `Bt=${c.bt} Tq=${c.tq} P=${c.past} C=${c.capacity} H=${c.heads} Hk=${c.kvHeads} E=${c.e} window=${c.window}`;
+  kernels(`attentionDecode: ${what}`, async () => {
+    await agree('attentionDecode', what, async (s) => {
+      const kv = c.kvHeads * c.e;
+      const kCache = s.t([c.bt, c.capacity, kv], 71, 2), vCache = s.t([c.bt, c.capacity, kv], 72);
+      const out = s.t([c.bt, c.tq, c.heads * c.e], 73); // overwritten
+      s.b.attentionDecode(s.t([c.bt, c.tq, c.heads * c.e], 74, 2), s.t([c.bt, c.tq, kv], 75, 2), s.t([c.bt, c.tq, kv], 76),
+        kCache, vCache, c.past, out, { heads: c.heads, kvHeads: c.kvHeads, window: c.window });
+      return { out, kCache, vCache };
+    });
+  });
+}
+
 kernels('swiglu, its backward, and add', async () => {
   const shape = [5, 37];
   await agree('swiglu', '5x37', async (s) => {
@@ -192,9 +226,61 @@ kernels('sumSquares: overwrite, then accumulate over tensors of several sizes', 
   });
 });
 
+// Inputs are kept away from zero so that every zero of an output is a dropped element.
+for (const [size, p, seed] of [[1000, 0.1, 7], [4099, 0.5, 0xffffffff], [77, 0.9, 12345], [513, 0, 3]]) {
+  kernels(`dropout: P=${size} p=${p} seed=${seed}, into a new tensor and in place, twice with one seed`, async () => {
+    const x = (s: Scope) => {
+      const t = s.t([size]);
+      s.b.write(t, randomArray(size, 61).map((v) => v + 2 * Math.sign(v || 1)));
+      return t;
+    };
+    await agree('dropout', `P=${size} p=${p}`, async (s) => {
+      const input = x(s), out = s.t([size], 62), inPlace = x(s), twice = x(s);
+      s.b.dropout(input, out, p, seed);
+      s.b.dropout(inPlace, inPlace, p, seed);
+      s.b.dropout(twice, twice, p, seed);
+      s.b.dropout(twice, twice, p, seed); // the backward applies the same mask: zeros stay where they were
+      return { out, inPlace, twice };
+    }, F32_REL, true);
+  });
+}
+
+kernels('dropout: the mask is dropoutKeeps, p = 0 keeps every value, p outside [0, 1) is refused', async () => {
+  const r = new ReferenceBackend(), size = 2000, p = 0.25, seed = 99;
+  const x = r.tensor([size], randomArray(size, 63).map((v) => v + 2 * Math.sign(v || 1))), out = r.tensor([size]);
+  r.dropout(x, out, p, seed);
+  const got = await r.read(out), threshold = dropoutThreshold(p);
+  const dropped = got.filter((v) => v === 0).length;
+  assert.ok(got.every((v, i) => (v !== 0) === dropoutKeeps(i, seed, threshold)), 'reference mask differs from dropoutKeeps');
+  assert.ok(Math.abs(dropped / size - p) < 0.05, `${dropped} of ${size} dropped at p=${p}`);
+  for (const b of [r, ...(await fastBackends()) as Ops[]]) {
+    if (typeof b.dropout !== 'function') continue;
+    const t = b.tensor([size], await r.read(x)), o = b.tensor([size]);
+    b.dropout(t, o, 0, seed);
+    assert.equal(await b.read(o), await r.read(x), `${b.name}: p = 0 changed values`);
+    assert.throws(() => b.dropout(t, o, 1, seed), /\[dropout\] p=1 must be in \[0, 1\)/);
+    b.dispose(t);
+    b.dispose(o);
+  }
+});
+
+kernels('attentionDecode: a cache too small for the new tokens is refused', async () => {
+  for (const b of [new ReferenceBackend(), ...(await fastBackends()) as Ops[]]) {
+    if (typeof b.attentionDecode !== 'function') continue;
+    const s = new Scope(b);
+    try {
+      const q = s.t([1, 2, 32]), kv = s.t([1, 2, 16]), cache = s.t([1, 4, 16]);
+      assert.throws(() => b.attentionDecode(q, kv, kv, cache, cache, 3, s.t([1, 2, 32]), { heads: 2, kvHeads: 1 }),
+        /\[attentionDecode\] 3 cached \+ 2 new tokens exceed the cache capacity 4/);
+    } finally {
+      s.dispose();
+    }
+  }
+});
+
 kernels('every op ran on webgpu (required when OSTEON_REQUIRE_WEBGPU=1)', async () => {
-  const all: Op[] = ['embedding', 'rmsNorm', 'rmsNormBackward', 'rope', 'ropeBackward', 'attention', 'attentionBackward',
-    'swiglu', 'swigluBackward', 'add', 'crossEntropy', 'adamw', 'sumSquares'];
+  const all: Op[] = ['embedding', 'rmsNorm', 'rmsNormBackward', 'rope', 'ropeBackward', 'attention', 'attentionBackward', 'attentionDecode',
+    'swiglu', 'swigluBackward', 'add', 'crossEntropy', 'adamw', 'sumSquares', 'dropout'];
   for (const [name, ops] of ran) console.log(`  model kernels on ${name}: ${ops.size} of ${all.length} ops`);
   if (!ran.size) console.warn('skipped: no fast backend implements the model ops (compared with the reference only)');
   if (process.env.OSTEON_REQUIRE_WEBGPU === '1') {

@@ -1,6 +1,7 @@
 // The whole tiny LLaMA models of tests/fixtures/llama-bone and llama-bat (transformers + PEFT outputs):
 // base logits and loss with the adapter disabled, adapted logits and loss, every adapter block's gradient,
-// and the merged model's forward; plus config.json parsing and its errors.
+// the same loss and gradients through the chunked LM head (forwardLoss), and the merged model's forward;
+// plus config.json parsing and its errors.
 // Runs on every test backend that implements ModelBackend (tests/helpers.ts testBackends).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -65,6 +66,24 @@ for (const name of ['llama-bone', 'llama-bat']) for (const backendName of names)
       within(`${path} grad`, await b.read(layer.grads.block), fixtureFloat(f.ref, `${peftKey(path, 'block')}.grad`));
     }
   });
+
+  // 24 tokens; targets 11, 12, 13 and 23 are not scored, so with 2 tokens per chunk the chunk of rows 12-13
+  // has nothing to score and is skipped, and with 5 the last chunk is short. A bound below one row still
+  // takes one token per chunk; the default bound takes all 24 at once.
+  for (const rows of [2, 5, 0, null]) {
+    model(`${name} on ${backendName}: chunked LM head and loss, ${rows ?? 'all'} tokens per chunk: loss and every adapter gradient`, async () => {
+      const b = await backend();
+      const f = await loadFixtureModel(b, name);
+      if (rows !== null) f.model.lossChunkBytes = rows * 4 * f.model.config.vocabSize + 3;
+      within('chunked loss', [await f.model.forwardLoss(f.ids, f.labels, f.batch, true)], fixtureFloat(f.ref, 'loss'));
+      for (const [path, layer] of f.adapter.layers) {
+        within(`${path} grad (chunked)`, await b.read(layer.grads.block), fixtureFloat(f.ref, `${peftKey(path, 'block')}.grad`));
+      }
+      within('chunked loss without gradients', [await f.model.forwardLoss(f.ids, f.labels, f.batch)], fixtureFloat(f.ref, 'loss'));
+      f.model.setAdaptersEnabled(false);
+      within('chunked base loss', [await f.model.forwardLoss(f.ids, f.labels, f.batch)], fixtureFloat(f.ref, 'base_loss'));
+    });
+  }
 
   model(`${name} on ${backendName}: merging every adapter reproduces the adapted logits`, async () => {
     const b = await backend();

@@ -34,7 +34,7 @@ export async function evalCommand(args: string[]): Promise<number> {
       ? examplesFromText(text, opened.tokenizer ?? (() => { throw new Error('[eval] a .txt file needs a tokenizer.json in the model folder'); })(), file)
       : examplesFromJsonl(text, opened.tokenizer, file, opened.eos);
     // One example per batch: rows keep their own lengths, so nothing is padded or cut.
-    const result = await evaluate(backend, opened.model, examples.flatMap((e) => toBatches([e], 1)));
+    const result = await evaluate(opened.model, examples.flatMap((e) => toBatches([e], 1)));
     if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else process.stdout.write(`loss ${result.loss.toFixed(6)}  perplexity ${result.perplexity.toFixed(4)}  over ${result.tokens} tokens\n`);
     return 0;

@@ -125,7 +125,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
     const evals: [number, number][] = [];
     const runEval = async () => {
       if (!heldBatches.length) return null;
-      const e = await evaluate(backend, opened.model, heldBatches);
+      const e = await evaluate(opened.model, heldBatches);
       evals.push([trainer.step, e.loss]);
       return e;
     };

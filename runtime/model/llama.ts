@@ -7,6 +7,10 @@
 // blocks receive gradients. The LM head is never adapted. Written against ModelBackend only, so it runs
 // unchanged on any backend that implements it. No padding masks or packed sequences yet: every sequence of a
 // batch has the same length and positions 0..T-1. No dropout (PEFT's eval-mode numbers).
+// Training and evaluation go through `forwardLoss`, which never holds the [N, V] logits or their gradient:
+// the LM head and the loss run on chunks of tokens (lossChunkBytes), each chunk's gradient flowing back
+// into dL/d(final normed hidden) before the next chunk's logits exist. `forward` still returns whole
+// logits (generation, tests), and `loss` / `backward` take them.
 // Letters: see runtime/model/ops.ts (Bt sequences, T tokens each, N = Bt T, D hidden, F intermediate, V vocab).
 import type { Tensor } from '../backend.js';
 import { AdaptedLinear, type LinearCache } from '../adapters/linear.js';
@@ -82,6 +86,9 @@ export class LlamaModel {
   /** Keep only each layer's input during a training forward and recompute the layer during backward:
    *  activation memory falls to one [Bt,T,D] tensor per layer for about one extra forward pass. */
   recompute = false;
+  /** Bound in bytes on one chunk of logits (and one of their gradient) in `forwardLoss`: a chunk holds
+   *  floor(lossChunkBytes / (4 V)) tokens, at least one. */
+  lossChunkBytes = 64 * 2 ** 20;
 
   /** `weights` as weightShapes(config) describes them; the model takes ownership. */
   constructor(readonly backend: ModelBackend, readonly config: ModelConfig, weights: Map<string, Tensor>) {
@@ -147,9 +154,84 @@ export class LlamaModel {
    *  sequences: positions start at kv.length, attention reads the cache, and the cache grows by T. */
   forward(ids: Int32Array, batch: number, grad = false, kv?: KVCache): { logits: Tensor; cache: ModelCache | null } {
     const b = this.backend, c = this.config;
-    const seq = ids.length / batch;
-    if (!Number.isInteger(seq) || seq < 1) throw new Error(`[llama] ${ids.length} token ids do not split into batch=${batch} sequences`);
     if (kv && grad) throw new Error('[llama] a key/value cache is for generation; training forwards take none');
+    const { seq, normed, cache } = this.trunk(ids, batch, grad, kv);
+    const logits = b.tensor([batch, seq, c.vocabSize], undefined, 'logits');
+    b.matmul(normed, this.lmHead, logits, { transB: true }); // [N,V] = [N,D] [V,D]^T
+    b.dispose(normed);
+    if (kv) kv.length += seq;
+    if (!grad) {
+      this.disposeCache(cache);
+      return { logits, cache: null };
+    }
+    return { logits, cache };
+  }
+
+  /** Mean cross-entropy over the scored tokens, as `loss` computes it, without ever holding [N, V]: the LM
+   *  head and the loss run on chunks of at most lossChunkBytes of logits. With `grad`, also the gradient of
+   *  every live adapter, as `backward` writes it: each chunk's dlogits, weighted by its share of the scored
+   *  tokens (crossEntropy means over the chunk's own), adds its rows of dL/d(normed final hidden) before the
+   *  chunk is freed; the layers' backward then runs once from there. Chunks without a scored token are
+   *  skipped. Deterministic: the same chunks in the same order on every call. ids, labels [Bt*T]. */
+  async forwardLoss(ids: Int32Array, labels: Int32Array, batch: number, grad = false): Promise<number> {
+    const b = this.backend, c = this.config;
+    const n = ids.length;
+    // Every check before the first tensor, so that a bad batch leaves nothing behind.
+    const targets = nextTokenTargets(labels, n, sequenceLength(ids, batch));
+    let total = 0;
+    for (const [i, t] of targets.entries()) {
+      if (t === IGNORE_INDEX) continue;
+      if (!(t >= 0 && t < c.vocabSize)) throw new Error(`[llama] label ${t} at position ${i + 1} is outside the vocabulary of ${c.vocabSize} (use ${IGNORE_INDEX} to leave a token out of the loss)`);
+      total++;
+    }
+    if (!total) throw new Error(`[llama] no token of the batch is scored (every label after the first of each sequence is ${IGNORE_INDEX}): the loss is undefined`);
+    const { normed, cache } = this.trunk(ids, batch, grad);
+    const dNormed = grad ? b.tensor([n, c.hidden], undefined, 'final.dnorm') : null;
+    const step = Math.max(1, Math.floor(this.lossChunkBytes / (4 * c.vocabSize)));
+    const losses: { loss: Tensor; scored: number }[] = [];
+    for (let r0 = 0; r0 < n; r0 += step) {
+      const rows = Math.min(step, n - r0);
+      const chunkTargets = targets.subarray(r0, r0 + rows);
+      const scored = chunkTargets.reduce((k, t) => k + +(t !== IGNORE_INDEX), 0);
+      if (!scored) continue;
+      const whole = rows === n;
+      const hidden = whole ? normed : this.gatherRows(normed, r0, rows);
+      const logits = b.tensor([rows, c.vocabSize], undefined, 'logits chunk');
+      b.matmul(hidden, this.lmHead, logits, { transB: true }); // [rows,V] = [rows,D] [V,D]^T
+      if (!whole) b.dispose(hidden);
+      const loss = b.tensor([1], undefined, 'loss chunk');
+      const dlogits = dNormed && b.tensor([rows, c.vocabSize], undefined, 'dlogits chunk');
+      b.crossEntropy(logits, chunkTargets, loss, dlogits);
+      b.dispose(logits);
+      losses.push({ loss, scored });
+      if (!dNormed || !dlogits) continue;
+      const weight = scored / total; // crossEntropy divided by the chunk's count; the loss divides by all
+      if (whole) {
+        b.matmul(dlogits, this.lmHead, dNormed, { alpha: weight }); // [N,D] = [N,V] [V,D]
+      } else {
+        const part = b.tensor([rows, c.hidden], undefined, 'final.dnorm chunk');
+        b.matmul(dlogits, this.lmHead, part, { alpha: weight });
+        this.addRows(part, dNormed, r0);
+        b.dispose(part);
+      }
+      b.dispose(dlogits);
+    }
+    b.dispose(normed);
+    if (dNormed) this.backwardFrom(cache, dNormed);
+    else this.disposeCache(cache);
+    let sum = 0;
+    for (const { loss, scored } of losses) {
+      sum += (await b.read(loss))[0] * scored;
+      b.dispose(loss);
+    }
+    return sum / total;
+  }
+
+  /** Embedding and every decoder layer, then the final norm: normed [N,D] (a new tensor) and the cache
+   *  `backward` needs (kept in full only with `grad`; the caller frees it). */
+  private trunk(ids: Int32Array, batch: number, grad: boolean, kv?: KVCache): { seq: number; normed: Tensor; cache: ModelCache } {
+    const b = this.backend, c = this.config;
+    const seq = sequenceLength(ids, batch);
     const n = ids.length;
     const past = kv?.length ?? 0;
     const positions = new Int32Array(n).map((_, i) => past + (i % seq));
@@ -165,18 +247,29 @@ export class LlamaModel {
       x = out;
     }
     const rstdF = b.tensor([n], undefined, 'final.rstd');
-    const normed = b.tensor(x.shape, undefined, 'final.norm');
+    const normed = b.tensor([n, c.hidden], undefined, 'final.norm');
     b.rmsNorm(x, this.finalNorm, c.rmsNormEps, normed, rstdF);
-    const logits = b.tensor([batch, seq, c.vocabSize], undefined, 'logits');
-    b.matmul(normed, this.lmHead, logits, { transB: true }); // [N,V] = [N,D] [V,D]^T
-    b.dispose(normed);
-    if (kv) kv.length += seq;
-    if (!grad) {
-      b.dispose(x);
-      b.dispose(rstdF);
-      return { logits, cache: null };
-    }
-    return { logits, cache: { positions, layers, inputs, final: x, rstdF } };
+    return { seq, normed, cache: { positions, layers, inputs, final: x, rstdF } };
+  }
+
+  /** Rows [r0, r0 + rows) of t [N,D] as a new tensor. Backends have no views: the embedding gather copies
+   *  them exactly, t standing in for the table. */
+  private gatherRows(t: Tensor, r0: number, rows: number): Tensor {
+    const out = this.backend.tensor([rows, t.shape[1]], undefined, `${t.label} rows ${r0}+${rows}`);
+    this.backend.embedding(Int32Array.from({ length: rows }, (_, i) => r0 + i), t, out);
+    return out;
+  }
+
+  /** into[r0 + i, :] += part[i, :] for part [rows,D], into [N,D]: a matmul with a one-hot [rows, N]
+   *  selection, which is exact (each sum is one product by 1 plus products by 0) and costs 2 N rows D, well
+   *  under the chunk's own 2 rows V D. */
+  private addRows(part: Tensor, into: Tensor, r0: number): void {
+    const rows = part.shape[0], n = into.shape[0];
+    const oneHot = new Float32Array(rows * n);
+    for (let i = 0; i < rows; i++) oneHot[i * n + r0 + i] = 1;
+    const select = this.backend.tensor([rows, n], oneHot, `rows ${r0}+${rows} of ${n}`);
+    this.backend.matmul(select, part, into, { transA: true, accumulate: true }); // [N,D] += [rows,N]^T [rows,D]
+    this.backend.dispose(select);
   }
 
   /** One decoder layer: `out` = its output (a new tensor). With `grad` the cache takes ownership of x;
@@ -238,9 +331,7 @@ export class LlamaModel {
   loss(logits: Tensor, labels: Int32Array, grad = false): { loss: Tensor; dlogits: Tensor | null } {
     const b = this.backend;
     const [batch, seq] = logits.shape;
-    if (labels.length !== batch * seq) throw new Error(`[llama] ${labels.length} labels for logits [${logits.shape}]: pass one label per input token`);
-    // Position t predicts labels[t + 1]; the last position of each sequence predicts nothing.
-    const targets = new Int32Array(labels.length).map((_, i) => (i % seq === seq - 1 ? IGNORE_INDEX : labels[i + 1]));
+    const targets = nextTokenTargets(labels, batch * seq, seq);
     const loss = b.tensor([1], undefined, 'loss');
     const dlogits = grad ? b.tensor(logits.shape, undefined, 'dlogits') : null;
     b.crossEntropy(logits, targets, loss, dlogits);
@@ -249,9 +340,14 @@ export class LlamaModel {
 
   /** Backward from dL/dlogits [Bt,T,V]: writes the gradient of every live adapter and frees the cache. */
   backward(cache: ModelCache, dlogits: Tensor): void {
+    const dNormed = this.backend.tensor(cache.final.shape, undefined, 'final.dnorm');
+    this.backend.matmul(dlogits, this.lmHead, dNormed); // [N,D] = [N,V] [V,D]
+    this.backwardFrom(cache, dNormed);
+  }
+
+  /** Backward from dL/d(normed final hidden) [N,D] (freed here, with the cache). */
+  private backwardFrom(cache: ModelCache, dNormed: Tensor): void {
     const b = this.backend;
-    const dNormed = b.tensor(cache.final.shape, undefined, 'final.dnorm');
-    b.matmul(dlogits, this.lmHead, dNormed); // [N,D] = [N,V] [V,D]
     const d = b.tensor(cache.final.shape, undefined, 'dresidual'); // dL/d(residual stream), updated in place
     b.rmsNormBackward(cache.final, this.finalNorm, cache.rstdF, dNormed, d);
     b.dispose(dNormed);
@@ -325,4 +421,18 @@ export class LlamaModel {
     s.held.length = 0;
     this.backend.dispose(s.x);
   }
+}
+
+/** T of ids [Bt*T] for batch = Bt. */
+function sequenceLength(ids: Int32Array, batch: number): number {
+  const seq = ids.length / batch;
+  if (!Number.isInteger(seq) || seq < 1) throw new Error(`[llama] ${ids.length} token ids do not split into batch=${batch} sequences`);
+  return seq;
+}
+
+/** The causal-LM targets of labels [N] in sequences of `seq`: position t predicts labels[t + 1]; the last
+ *  position of each sequence predicts nothing (IGNORE_INDEX). */
+function nextTokenTargets(labels: Int32Array, n: number, seq: number): Int32Array {
+  if (labels.length !== n) throw new Error(`[llama] ${labels.length} labels for ${n} tokens: pass one label per input token`);
+  return new Int32Array(n).map((_, i) => (i % seq === seq - 1 ? IGNORE_INDEX : labels[i + 1]));
 }

@@ -2,7 +2,9 @@
 // clipping, AdamW with a warmup + decay schedule, held-out evaluation. Deterministic for a seed on one
 // backend: the data order is a permutation drawn from (seed, epoch), so a run resumed from a checkpoint
 // continues with exactly the batches (and losses) the uninterrupted run would have seen.
-// Per optimizer step the CPU reads back one float per micro-batch (the loss) and one for the gradient norm.
+// Micro-batches go through LlamaModel.forwardLoss, so the [N, V] logits never exist at once. Per optimizer
+// step the CPU reads back the loss of each micro-batch (one float per LM-head chunk, read once the whole
+// forward and backward is queued) and one float for the gradient norm.
 import type { Tensor } from '../backend.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { ModelAdapter } from '../peft/adapter.js';
@@ -74,16 +76,10 @@ export class Trainer {
     return toBatches(this.rows, take.length, take)[0];
   }
 
-  /** Forward + backward on one batch; the loss is read back (the one sync point of a micro-batch). */
-  private async microStep(batch: Batch): Promise<number> {
-    const { logits, cache } = this.model.forward(batch.ids, batch.batch, true);
-    const { loss, dlogits } = this.model.loss(logits, batch.labels, true);
-    this.backend.dispose(logits);
-    this.model.backward(cache!, dlogits!);
-    this.backend.dispose(dlogits!);
-    const value = (await this.backend.read(loss))[0];
-    this.backend.dispose(loss);
-    return value;
+  /** Forward + backward on one batch, the LM head and loss in chunks (LlamaModel.forwardLoss); the loss is
+   *  read back once everything is queued (the one sync point of a micro-batch). */
+  private microStep(batch: Batch): Promise<number> {
+    return this.model.forwardLoss(batch.ids, batch.labels, batch.batch, true);
   }
 
   /** One optimizer step over `gradAccum` micro-batches. Throws on a non-finite loss or gradient, before
@@ -131,15 +127,11 @@ export class Trainer {
 export interface EvalResult { loss: number; perplexity: number; tokens: number }
 
 /** Mean token cross-entropy over every scored position of the batches, and its perplexity. */
-export async function evaluate(backend: TrainBackend, model: LlamaModel, batches: Batch[]): Promise<EvalResult> {
+export async function evaluate(model: LlamaModel, batches: Batch[]): Promise<EvalResult> {
   let weighted = 0, tokens = 0;
   for (const b of batches) {
     if (!b.scored) continue;
-    const { logits } = model.forward(b.ids, b.batch, false);
-    const { loss } = model.loss(logits, b.labels, false);
-    backend.dispose(logits);
-    weighted += (await backend.read(loss))[0] * b.scored;
-    backend.dispose(loss);
+    weighted += (await model.forwardLoss(b.ids, b.labels, b.batch, false)) * b.scored;
     tokens += b.scored;
   }
   if (!tokens) throw new Error('[eval] no scored tokens (every label is -100?)');
