@@ -32,9 +32,9 @@ const rowsJsonl = Array.from({ length: 6 }, (_, i) => JSON.stringify({
   labels: Array.from({ length: 16 }, (_, t) => (t < 4 ? -100 : (i * 37 + t * 11) % 300)),
 })).join('\n');
 
-async function makeTrainer(b: TrainBackend, steps: number) {
+async function makeTrainer(b: TrainBackend, steps: number, dropout = 0) {
   const { model } = await loadModel(b, nodeFiles(modelDir));
-  const adapter = attachAdapter(model, newPeftConfig({ variant: 'bone', r: 16 }, 'all-linear'));
+  const adapter = attachAdapter(model, newPeftConfig({ variant: 'bone', r: 16, dropout }, 'all-linear'));
   const rows = toRows(examplesFromJsonl(rowsJsonl, null, 'rows'), 16, false);
   return new Trainer(b, model, adapter, rows, { ...DEFAULT_TRAIN, steps, batchSize: 2, lr: 1e-2, warmup: 1, seed: 3 });
 }
@@ -53,6 +53,28 @@ train('a few steps lower the loss; resuming a checkpoint repeats the uninterrupt
     restoreCheckpoint(resumed, saved, 'checkpoint');
     assert.is(resumed.step, 3);
     for (let i = 3; i < 6; i++) assert.is((await resumed.trainStep()).loss, losses[i], `${b.name}: resumed step ${i + 1}`);
+  }
+});
+
+train('with dropout, a resumed run still repeats the uninterrupted losses, and dropout changes them', async () => {
+  for (const b of backends) {
+    const run = async (dropout: number, resumeAt: number | null) => {
+      let t = await makeTrainer(b, 4, dropout);
+      const losses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        if (i === resumeAt) {
+          const saved = await checkpointBytes(t);
+          t = await makeTrainer(b, 4, dropout);
+          restoreCheckpoint(t, saved, 'checkpoint');
+        }
+        losses.push((await t.trainStep()).loss);
+      }
+      return losses;
+    };
+    const whole = await run(0.2, null);
+    assert.equal(await run(0.2, 2), whole, `${b.name}: resumed dropout run`);
+    const plain = await run(0, null);
+    assert.ok(whole.slice(1).some((l, i) => l !== plain[i + 1]), `${b.name}: dropout=0.2 left every loss unchanged`);
   }
 });
 

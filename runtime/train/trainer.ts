@@ -78,8 +78,23 @@ export class Trainer {
 
   /** Forward + backward on one batch, the LM head and loss in chunks (LlamaModel.forwardLoss); the loss is
    *  read back once everything is queued (the one sync point of a micro-batch). */
-  private microStep(batch: Batch): Promise<number> {
-    return this.model.forwardLoss(batch.ids, batch.labels, batch.batch, true);
+  private async microStep(batch: Batch, micro: number): Promise<number> {
+    this.setDropoutSeeds(micro);
+    try {
+      return await this.model.forwardLoss(batch.ids, batch.labels, batch.batch, true);
+    } finally {
+      for (const linear of this.model.linears.values()) linear.dropoutSeed = null;
+    }
+  }
+
+  /** Dropout masks drawn from (seed, step, micro-batch, layer): a resumed run draws the same ones. */
+  private setDropoutSeeds(micro: number): void {
+    let j = 0;
+    for (const linear of this.model.linears.values()) {
+      let h = Math.imul(this.config.seed ^ 0x5bd1e995, 0x27d4eb2d) ^ Math.imul(this.step + 1, 0x165667b1);
+      h = Math.imul(h ^ (h >>> 15), 0x85ebca77) ^ Math.imul(micro + 1, 0xc2b2ae3d) ^ Math.imul(++j, 0x9e3779b1);
+      linear.dropoutSeed = (h ^ (h >>> 13)) >>> 0;
+    }
   }
 
   /** One optimizer step over `gradAccum` micro-batches. Throws on a non-finite loss or gradient, before
@@ -89,7 +104,7 @@ export class Trainer {
     let lossSum = 0, tokens = 0;
     for (let micro = 0; micro < c.gradAccum; micro++) {
       const batch = this.nextBatch();
-      lossSum += await this.microStep(batch);
+      lossSum += await this.microStep(batch, micro);
       tokens += batch.ids.length;
       for (const t of this.tensors) {
         if (!t.accum) continue;
