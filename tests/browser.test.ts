@@ -3,10 +3,9 @@
 // The results must pass against PEFT and equal what the same backends compute in Node.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type BrowserSession, browserRequired, openBrowser } from './browser-page.js';
 import { AdaptedLinear } from '../runtime/adapters/linear.js';
 import { createBackend } from '../runtime/select.js';
 import { type CaseResult, runFixtureCase } from '../runtime/doctor/fixture-case.js';
@@ -14,53 +13,19 @@ import { F32_REL } from './tolerances.js';
 import { fixtureFloat, fixturesDir, loadFixture, relError } from './helpers.js';
 import '../runtime/node.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CASES = ['bone_pad', 'bat_rect'];
-const required = process.env.OSTEON_REQUIRE_WEBGPU === '1';
-const root = join(fixturesDir, '..', '..');
 
 interface PageResult { backend: string; device: string; results: CaseResult[]; y: Record<string, number[]> }
 
 const browserSuite = suite('browser');
-let server: Server;
-let browser: Browser | null = null;
-let base = '';
+let session: BrowserSession;
 
 browserSuite.before(async () => {
-  server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url === '/') {
-      res.setHeader('content-type', 'text/html');
-      res.end('<!doctype html><title>osteon</title>');
-    } else if (url === '/osteon.browser.js') {
-      res.setHeader('content-type', 'text/javascript');
-      res.end(readFileSync(join(root, 'dist', 'osteon.browser.js')));
-    } else if (url.startsWith('/case/') && CASES.includes(url.slice(6))) {
-      res.end(readFileSync(join(fixturesDir, 'peft', `${url.slice(6)}.safetensors`)));
-    } else {
-      res.statusCode = 404;
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  if (!existsSync(CHROMIUM)) {
-    if (required) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
-    console.warn(`skipped: browser tests need ${CHROMIUM}`);
-    return;
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  session = await openBrowser((url) => (url.startsWith('/case/') && CASES.includes(url.slice(6))
+    ? readFileSync(join(fixturesDir, 'peft', `${url.slice(6)}.safetensors`)) : null));
 });
 
-browserSuite.after(async () => {
-  await browser?.close();
-  server.close();
-});
+browserSuite.after(async () => { await session.close(); });
 
 /** In the page: both backends, every case, results plus the forward output for comparison with Node. */
 async function runInPage([cases, backendName]: [string[], string]): Promise<PageResult | string> {
@@ -89,15 +54,15 @@ async function runInPage([cases, backendName]: [string[], string]): Promise<Page
 
 for (const backendName of ['webgpu', 'wasm']) {
   browserSuite(`Bone and Bat cases on ${backendName} in Chromium match PEFT and Node`, async () => {
-    if (!browser) return;
-    const page = await browser.newPage();
+    if (!session.browser) return;
+    const page = await session.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(base);
+    await page.goto(session.base);
     const result = await page.evaluate(runInPage, [CASES, backendName] as [string[], string]).catch((e: Error) => e.message);
     await page.close();
     if (typeof result === 'string') {
-      if (backendName === 'webgpu' && !required) { console.warn(`skipped: ${result}`); return; }
+      if (backendName === 'webgpu' && !browserRequired) { console.warn(`skipped: ${result}`); return; }
       assert.unreachable(`${result} ${errors.join('; ')}`);
       return;
     }

@@ -3,56 +3,22 @@
 // one) and encodes and decodes the edge cases; the ids and texts must equal what Node computes.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { type BrowserSession, openBrowser } from './browser-page.js';
 import { Tokenizer } from '../runtime/tokenizer/index.js';
 import { EDGE_CASES, lenmlTokenizer } from './tokenizer-cases.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const NAMES = ['gpt4o', 'llama2'];
-const required = process.env.OSTEON_REQUIRE_WEBGPU === '1'; // CI, which installs Chromium, sets it
-const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
 const browserSuite = suite('tokenizer-browser');
-let server: Server;
-let browser: Browser | null = null;
-let base = '';
+let session: BrowserSession;
 
 browserSuite.before(async () => {
-  server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url === '/') {
-      res.setHeader('content-type', 'text/html');
-      res.end('<!doctype html><meta charset="utf-8"><title>osteon</title>');
-    } else if (url === '/osteon.browser.js') {
-      res.setHeader('content-type', 'text/javascript');
-      res.end(readFileSync(join(root, 'dist', 'osteon.browser.js')));
-    } else if (url.startsWith('/tokenizer/') && NAMES.includes(url.slice(11))) {
-      res.setHeader('content-type', 'application/json');
-      res.end(readFileSync(lenmlTokenizer(url.slice(11))));
-    } else {
-      res.statusCode = 404;
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  if (!existsSync(CHROMIUM)) {
-    if (required) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
-    console.warn(`skipped: browser tests need ${CHROMIUM}`);
-    return;
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking', '--no-first-run'] });
+  session = await openBrowser((url) => (url.startsWith('/tokenizer/') && NAMES.includes(url.slice(11))
+    ? readFileSync(lenmlTokenizer(url.slice(11))) : null));
 });
 
-browserSuite.after(async () => {
-  await browser?.close();
-  server.close();
-});
+browserSuite.after(async () => { await session.close(); });
 
 /** In the page: ids and round-trip text of every case. */
 async function encodeInPage([name, texts]: [string, string[]]): Promise<{ ids: number[][]; decoded: string[] }> {
@@ -65,11 +31,11 @@ async function encodeInPage([name, texts]: [string, string[]]): Promise<{ ids: n
 
 for (const name of NAMES) {
   browserSuite(`${name}: Chromium gives the ids and decoded text Node gives`, async () => {
-    if (!browser) return;
-    const page = await browser.newPage();
+    if (!session.browser) return;
+    const page = await session.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(base);
+    await page.goto(session.base);
     const result = await page.evaluate(encodeInPage, [name, EDGE_CASES] as [string, string[]]).catch((e: Error) => `${e.message} ${errors.join('; ')}`);
     await page.close();
     if (typeof result === 'string') { assert.unreachable(result); return; }
