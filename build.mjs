@@ -14,7 +14,8 @@ const listOf = (name) => flag(name)?.split('=')[1]?.split(',').filter(Boolean) ?
 const matches = (file, names) => names.length === 0 || names.some((n) => file.includes(n));
 const root = new URL('.', import.meta.url).pathname;
 
-// Each folder under asm/ with an index.ts is one WebAssembly module: build/<folder>.wasm.
+// Each folder under asm/ with an index.ts is one WebAssembly module: build/<folder>.wasm, built with the
+// folder's own asconfig.json when it has one (e.g. shared memory for threads), else the root one.
 function buildWasm() {
   mkdirSync(join(root, 'build'), { recursive: true });
   for (const name of readdirSync(join(root, 'asm'))) {
@@ -22,7 +23,8 @@ function buildWasm() {
     if (!existsSync(entry) || !matches(name, listOf('wasm'))) continue;
     execFileSync(process.execPath, [
       join(root, 'node_modules/assemblyscript/bin/asc.js'), entry,
-      '--config', join(root, 'asconfig.json'), '--target', 'release',
+      '--config', existsSync(join(root, 'asm', name, 'asconfig.json')) ? join(root, 'asm', name, 'asconfig.json') : join(root, 'asconfig.json'),
+      '--target', 'release',
       '--outFile', join(root, 'build', `${name}.wasm`),
     ], { stdio: 'inherit' });
   }

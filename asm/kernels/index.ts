@@ -1,10 +1,18 @@
-// The kernels module (build/kernels.wasm): tensor memory management and every op's SIMD kernel. All pointers
-// are byte offsets into this module's linear memory and all sizes are element counts, checked by
-// runtime/wasm/backend.ts before any call; the kernels trust them.
+// The kernels module (build/kernels.wasm, and build/kernels-threads.wasm on shared memory): tensor memory
+// management and every op's SIMD kernel. All pointers are byte offsets into this module's linear memory and
+// all sizes are element counts, checked by runtime/wasm/backend.ts before any call; the kernels trust them.
+// Kernels that threads share take (part, parts) last (parts.ts).
 export { alloc, free } from './heap';
 export { PACK_BYTES, matmul } from './matmul';
 export { addBias } from './bias';
 export { chunkSum, chunkScatterAdd } from './bone';
 export { tileAdd, foldSum } from './mini';
 export { blockDelta } from './merge';
-export { blockAffine, batGrad } from './bat';
+export { BAT_GROUP, blockAffine, batGrad } from './bat';
+export { embedding } from './embedding';
+export { rmsNorm, rmsNormBackward } from './rmsNorm';
+export { rope } from './rope';
+export { attention, attentionBackward, attentionDecode, attentionDecodeAppend, attentionScratch } from './attention';
+export { swiglu, swigluBackward, add, dropout } from './elementwise';
+export { crossEntropy } from './crossEntropy';
+export { adamw, sumSquares } from './optimizer';

@@ -1,12 +1,13 @@
 // Single-precision GEMM on 128-bit SIMD: C (=|+=) alpha op(A) op(B) with leading dimensions, so callers can
-// hand it sub-matrices (a batch entry, a Bat strip, or later one worker's rows [m0, m1) of C).
+// hand it sub-matrices (a batch entry, a Bat strip, an attention head, or one thread's slice of C).
 // Structure (Goto / BLIS): B is packed K-block by K-block into NR-wide column panels, A into MR-high row
 // panels (alpha folded in, transposes resolved while packing), and a register-blocked MR x NR micro-kernel
 // keeps its tile of C in f32x4 accumulators for a whole K-block. Edge tiles run the same micro-kernel on
 // zero-padded panels into a small tile and copy the valid part out.
 // It deliberately does no bounds or shape checks (runtime/backend.ts `matmulDims` at the TypeScript edge)
-// and allocates nothing: the caller passes `pack`, PACK_BYTES of scratch.
+// and allocates nothing: the caller passes `pack`, PACK_BYTES of scratch (one block per thread for `matmul`).
 // Letters: M rows of C, N columns of C, K inner dimension (runtime/backend.ts).
+import { partStart } from './parts';
 
 // Micro-tile MR x NR = 2 x 16: 8 f32x4 accumulators, 4 B vectors and 2 broadcasts fit x86's 16 xmm registers
 // as V8 allocates them. Measured on Node 20 (V8 11.3): taller tiles (6 x 8, 4 x 8, 3 x 16) and unrolling the
@@ -209,16 +210,43 @@ export function sgemm(
   }
 }
 
-/** Batched matmul over contiguous [Bt, ...] tensors (runtime/backend.ts `matmul`): one sgemm per entry. */
+/** C[M, N] (ldc) = alpha op(A) op(B) (+ C when `accumulate`), slice `part` of `parts`: the columns of C cut at
+ *  multiples of NR when C is at least as wide as tall, else its rows at multiples of MR. Each slice packs its
+ *  own panels into `pack` (PACK_BYTES), so slices share nothing but the read-only A and B. */
+export function sgemmPart(
+  transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, ldb: i32, accumulate: bool, c: usize, ldc: i32, pack: usize, part: i32, parts: i32,
+): void {
+  if (n >= m) {
+    const j0 = partStart(n, part, parts, NR), j1 = partStart(n, part + 1, parts, NR);
+    if (j1 == j0) return;
+    // Column j0 of op(B): a column offset of stored B, or a row offset when B is stored transposed.
+    const bj = b + ((transB ? <usize>j0 * ldb : <usize>j0) << 2);
+    sgemm(transA, transB, m, j1 - j0, k, alpha, a, lda, bj, ldb, accumulate, c + (<usize>j0 << 2), ldc, pack);
+  } else {
+    const i0 = partStart(m, part, parts, MR), i1 = partStart(m, part + 1, parts, MR);
+    if (i1 == i0) return;
+    const ai = a + ((transA ? <usize>i0 : <usize>i0 * lda) << 2);
+    sgemm(transA, transB, i1 - i0, n, k, alpha, ai, lda, b, ldb, accumulate, c + ((<usize>i0 * ldc) << 2), ldc, pack);
+  }
+}
+
+/** Batched matmul over contiguous [Bt, ...] tensors (runtime/backend.ts `matmul`), chunk `chunk` of `chunks`
+ *  (parts.ts): whole batch entries per chunk when there are enough of them, else every entry split by
+ *  sgemmPart. `pack` holds one scratch block of PACK_BYTES per thread. */
 export function matmul(
   a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
-  transA: bool, transB: bool, alpha: f32, accumulate: bool, pack: usize,
+  transA: bool, transB: bool, alpha: f32, accumulate: bool, pack: usize, chunk: i32, chunks: i32, thread: i32,
 ): void {
   const lda = transA ? m : k;
   const ldb = transB ? k : n;
-  for (let t = 0; t < batch; t++) {
-    sgemm(transA, transB, m, n, k, alpha,
-      a + ((<usize>t * m * k) << 2), lda, b + ((<usize>t * k * n) << 2), ldb, accumulate,
-      c + ((<usize>t * m * n) << 2), n, pack);
+  const scratch = pack + <usize>thread * PACK_BYTES;
+  const whole = batch >= chunks;
+  const t0 = whole ? partStart(batch, chunk, chunks, 1) : 0;
+  const t1 = whole ? partStart(batch, chunk + 1, chunks, 1) : batch;
+  for (let t = t0; t < t1; t++) {
+    const at = a + ((<usize>t * m * k) << 2), bt = b + ((<usize>t * k * n) << 2), ct = c + ((<usize>t * m * n) << 2);
+    if (whole) sgemm(transA, transB, m, n, k, alpha, at, lda, bt, ldb, accumulate, ct, n, scratch);
+    else sgemmPart(transA, transB, m, n, k, alpha, at, lda, bt, ldb, accumulate, ct, n, scratch, chunk, chunks);
   }
 }
