@@ -48,11 +48,24 @@ function filesIn(dir, suffix) {
 }
 
 buildWasm();
-if (!flag('no-dist')) await Promise.all([
-  build({ ...node, entryPoints: { osteon: 'runtime/node.ts', cli: 'runtime/cli.ts' }, outdir: 'dist',
-  }),
-  build({ ...shared, platform: 'browser', entryPoints: { 'osteon.browser': 'runtime/browser.ts' }, outdir: 'dist' }),
-]);
+// Type declarations of the public entry points (package.json "types"), with the compiler options of
+// tsconfig.json (given on the command line, since naming files makes tsc ignore tsconfig.json).
+function buildDeclarations() {
+  execFileSync(process.execPath, [
+    join(root, 'node_modules/typescript/bin/tsc'), 'runtime/node.ts', 'runtime/browser.ts', 'runtime/imports.d.ts',
+    '--declaration', '--emitDeclarationOnly', '--outDir', 'dist/types', '--rootDir', '.',
+    '--target', 'ES2022', '--module', 'ESNext', '--moduleResolution', 'Bundler', '--lib', 'ES2022,DOM',
+    '--types', 'node,@webgpu/types', '--strict', '--skipLibCheck', '--ignoreConfig',
+  ], { stdio: 'inherit', cwd: root });
+}
+
+if (!flag('no-dist')) {
+  await Promise.all([
+    build({ ...node, entryPoints: { osteon: 'runtime/node.ts', cli: 'runtime/cli.ts' }, outdir: 'dist' }),
+    build({ ...shared, platform: 'browser', entryPoints: { 'osteon.browser': 'runtime/browser.ts' }, outdir: 'dist' }),
+  ]);
+  buildDeclarations();
+}
 if (flag('tests')) {
   const tests = filesIn('tests', '.test.ts').filter((f) => matches(f, listOf('tests')));
   await build({ ...node, entryPoints: [...tests, 'tests/run.ts'], outdir: 'build/tests', outExtension: { '.js': '.mjs' } });
