@@ -76,15 +76,8 @@ async function measureOne(backendName: string, method: string, layers: number, s
   let trainable = 0;
   let step: () => Promise<void>;
   if (!adapterConfig) {
-    step = async () => {
-      const { logits, cache } = model.forward(ids, 1, true);
-      const { loss, dlogits } = model.loss(logits, ids, true);
-      backend.dispose(logits);
-      model.backward(cache!, dlogits!);
-      backend.dispose(dlogits!);
-      await backend.read(loss);
-      backend.dispose(loss);
-    };
+    // The same chunked LM head and loss the trainer uses, and backward through every layer.
+    step = async () => { await model.forwardLoss(ids, ids, 1, true); };
   } else {
     const adapter = attachAdapter(model, newPeftConfig(adapterConfig, 'all-linear'));
     trainable = [...adapter.layers.values()].reduce((s, l) => s + Object.values(l.params).reduce((a, t) => a + t.size, 0), 0);
