@@ -27,7 +27,7 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --mini-r N             mini's column count (default: 1)     --alpha N   LoRA alpha (default: 2r)
   --dropout P            input dropout of Bone, mini and LoRA while training (default: 0)
   --targets LIST         comma-separated module names, a regex, or all-linear (default: all-linear)
-  --steps N (100)  --batch N (4)  --seq N (256; 64 built-in)  --accum N (1)  --lr X (2e-4; 3e-3 built-in)
+  --steps N (100; 300 built-in)  --batch N (4)  --seq N (256; 64 built-in)  --accum N (1)  --lr X (2e-4; 3e-3 built-in)
   --schedule cosine|linear|constant  --warmup N (10)  --weight-decay X (0)  --max-grad-norm X (1; 0 = off)
   --held-out X           fraction (< 1) or count of examples kept out for evaluation (default: 0.1)
   --eval-every N         evaluate the held-out set every N steps (default: at the end only)
@@ -86,7 +86,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
   const seqLen = num(o.seq, 'seq', builtin ? 64 : 256);
   const config: TrainConfig = {
     ...DEFAULT_TRAIN,
-    steps: num(o.steps, 'steps', DEFAULT_TRAIN.steps), batchSize: num(o.batch, 'batch', DEFAULT_TRAIN.batchSize),
+    steps: num(o.steps, 'steps', builtin ? 300 : DEFAULT_TRAIN.steps), batchSize: num(o.batch, 'batch', DEFAULT_TRAIN.batchSize),
     gradAccum: num(o.accum, 'accum', 1), lr: num(o.lr, 'lr', builtin ? 3e-3 : DEFAULT_TRAIN.lr),
     schedule: (o.schedule ?? DEFAULT_TRAIN.schedule) as ScheduleKind, warmup: num(o.warmup, 'warmup', DEFAULT_TRAIN.warmup),
     weightDecay: num(o['weight-decay'], 'weight-decay', 0), maxGradNorm: num(o['max-grad-norm'], 'max-grad-norm', 1),
