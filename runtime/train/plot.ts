@@ -21,6 +21,9 @@ export function lossCurveSvg(title: string, series: Series[]): string {
   const x0 = Math.min(...xs, 0), x1 = Math.max(...xs, 1);
   let y0 = Math.min(...ys), y1 = Math.max(...ys);
   if (!(y1 > y0)) { y0 -= 0.5; y1 += 0.5; }
+  const margin = (y1 - y0) * 0.05; // keep the extremes off the frame
+  y0 -= margin;
+  y1 += margin;
   const px = (x: number) => PAD.left + ((x - x0) / (x1 - x0 || 1)) * (W - PAD.left - PAD.right);
   const py = (y: number) => H - PAD.bottom - ((y - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom);
   const parts = [
