@@ -11,7 +11,8 @@ override WG: u32 = 64;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> ids: array<i32>;        // [N]
-@group(0) @binding(2) var<storage, read> table: array<f32>;      // [rows, D] window of [V, D]
+// Binding 2, `table` ([rows, D] window of [V, D]) with its read tableAt(i), is prepended by embedding.ts:
+// array<f32>, or array<u32> of float16 pairs (a half-precision weight) read through unpack2x16float.
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;  // [N, D]
 
 @compute @workgroup_size(WG)
@@ -21,5 +22,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n = e / p.width;
   let row = u32(ids[n]) - p.row0; // wraps past `rows` for ids below row0
   if (row >= p.rows) { return; }
-  out[e] = table[row * p.width + (e - n * p.width)];
+  out[e] = tableAt(row * p.width + (e - n * p.width));
 }

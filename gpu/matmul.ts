@@ -2,7 +2,8 @@
 // and batch stride. Backend.matmul uses it on whole tensors (encodeTensors), splitting the product into
 // blocks of rows when an operand is larger than one binding (the vocabulary projection of a large
 // vocabulary); batGrad (bat.ts) uses it on a column slice of g.
-// One pipeline per (transA, transB, aligned) combination, built on first use. It checks nothing about
+// One pipeline per (transA, transB, aligned, float16 A, float16 B) combination, built on first use; a float16
+// operand (a half-precision weight, gpu/half.wgsl layout) may not exceed one binding. It checks nothing about
 // shapes: callers have (runtime/backend.ts matmulDims).
 import { type GpuContext, params, rowWindow, rowsPerWindow } from './device.js';
 import src from './matmul.wgsl';
@@ -13,8 +14,30 @@ export interface Operand { buffer: GPUBuffer | GPUBufferBinding; ld: number; off
 
 export interface MatmulCall {
   a: Operand; b: Operand; c: Operand;
+  /** The operand is float16 (two elements per u32 word) instead of float32. */
+  halfA?: boolean; halfB?: boolean;
   batch: number; m: number; n: number; k: number;
   transA: boolean; transB: boolean; alpha: number; accumulate: boolean;
+}
+
+/** Binding `binding` named `x` with its loads (see matmul.wgsl): four elements from e, and one. */
+function operand(x: 'a' | 'b', binding: number, half: boolean): string {
+  const X = x.toUpperCase();
+  const decl = `@group(0) @binding(${binding}) var<storage, read> ${x}: array<${half ? 'u32' : 'vec4<f32>'}>;\n`;
+  if (!half) {
+    return decl + `fn load${X}(e: u32) -> vec4<f32> {
+  if (ALIGNED) { return ${x}[e >> 2u]; }
+  return run4(${x}[e >> 2u], ${x}[(e >> 2u) + 1u], e & 3u);
+}
+fn one${X}(e: u32) -> f32 { return ${x}[e >> 2u][e & 3u]; }
+`;
+  }
+  return decl + `fn one${X}(e: u32) -> f32 { return unpack2x16float(${x}[e >> 1u])[e & 1u]; }
+fn load${X}(e: u32) -> vec4<f32> {
+  if (ALIGNED) { return vec4(unpack2x16float(${x}[e >> 1u]), unpack2x16float(${x}[(e >> 1u) + 1u])); }
+  return vec4(one${X}(e), one${X}(e + 1u), one${X}(e + 2u), one${X}(e + 3u));
+}
+`;
 }
 
 const aligned = (o: Operand) => o.ld % 4 === 0 && o.offset % 4 === 0 && o.stride % 4 === 0;
@@ -27,11 +50,13 @@ export class MatmulKernel {
     const { m, n, k, batch } = call;
     if (m === 0 || n === 0 || batch === 0) return;
     const align = aligned(call.a) && aligned(call.b);
-    const key = `${+call.transA}${+call.transB}${+align}`;
+    const halfA = !!call.halfA, halfB = !!call.halfB;
+    const key = `${+call.transA}${+call.transB}${+align}${+halfA}${+halfB}`;
     let pipe = this.pipelines.get(key);
     if (!pipe) {
-      pipe = this.ctx.pipeline(`matmul transA=${call.transA} transB=${call.transB} aligned=${align}`,
-        this.ctx.module('matmul.wgsl', src), 'main',
+      const types = `a=${halfA ? 'f16' : 'f32'} b=${halfB ? 'f16' : 'f32'}`;
+      pipe = this.ctx.pipeline(`matmul transA=${call.transA} transB=${call.transB} aligned=${align} ${types}`,
+        this.ctx.module(`matmul.wgsl ${types}`, operand('a', 1, halfA) + operand('b', 2, halfB) + src), 'main',
         { TRANS_A: +call.transA, TRANS_B: +call.transB, ALIGNED: +align, WG_X: WG, WG_Y: WG });
       this.pipelines.set(key, pipe);
     }
@@ -61,6 +86,10 @@ export class MatmulKernel {
         ...call, a: transA ? whole(a, k, m) : whole(a, m, k), b: transB ? whole(b, n, k) : whole(b, k, n), c: whole(c, m, n),
       });
       return;
+    }
+    if (call.halfA || call.halfB) {
+      throw new Error(`[matmul] ${label}: a float16 operand over the binding limit of ${limit} bytes; load this model ` +
+        'with halfWeights: false (float32 weights are bound a window of rows at a time)');
     }
     if (batch !== 1) {
       throw new Error(`[matmul] ${label}: a batch of ${batch} products with an operand over the binding limit of ${limit} ` +

@@ -31,8 +31,9 @@ override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+// Bindings 1 (a) and 2 (b) and their loads loadA/loadB (four consecutive elements) and oneA/oneB (one element)
+// are prepended by matmul.ts: float32 operands are array<vec4<f32>> read through run4 below, float16 ones
+// (half-precision weights) array<u32> read through unpack2x16float, so every product accumulates in f32.
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 // The four floats of a buffer starting at element e, from the two vec4s that cover them when e may not be
@@ -43,18 +44,6 @@ fn run4(lo: vec4<f32>, hi: vec4<f32>, shift: u32) -> vec4<f32> {
   let s3 = vec4(lo.w, hi.xyz);
   return select(select(select(lo, s1, shift == 1u), s2, shift == 2u), s3, shift == 3u);
 }
-fn loadA(e: u32) -> vec4<f32> {
-  if (ALIGNED) { return a[e >> 2u]; }
-  return run4(a[e >> 2u], a[(e >> 2u) + 1u], e & 3u);
-}
-fn loadB(e: u32) -> vec4<f32> {
-  if (ALIGNED) { return b[e >> 2u]; }
-  return run4(b[e >> 2u], b[(e >> 2u) + 1u], e & 3u);
-}
-// One float (the strided direction of an operand).
-fn oneA(e: u32) -> f32 { return a[e >> 2u][e & 3u]; }
-fn oneB(e: u32) -> f32 { return b[e >> 2u][e & 3u]; }
-
 // op(A)[row0 .. row0 + 3, kk]: contiguous when A is stored transposed. Rows past M are clamped (their
 // results are never stored); with A transposed, reads past M stay inside the buffer or are made harmless by
 // robust access.

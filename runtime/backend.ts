@@ -13,11 +13,14 @@
 export type BackendName = 'reference' | 'wasm' | 'webgpu';
 
 export interface Tensor {
-  /** Row-major shape; the element type is always float32. */
+  /** Row-major shape. Values are float32 to every op and to read/write. */
   readonly shape: readonly number[];
   /** Number of elements (product of the shape). */
   readonly size: number;
   readonly label: string;
+  /** How the backend stores the values: float32 unless made by `weight` in half precision (float16), which
+   *  only the ops that document it accept (the others throw naming the tensor). Absent means float32. */
+  readonly dtype?: 'float32' | 'float16';
 }
 
 export interface MatmulOptions {
@@ -47,11 +50,16 @@ export interface Backend {
 
   /** A new tensor; zero-filled unless `data` is given (its length must equal the shape's size). */
   tensor(shape: readonly number[], data?: Float32Array, label?: string): Tensor;
+  /** A frozen weight: stored in half precision where the backend computes with it in float32 at half the
+   *  memory (WebGPU with shader-f16), else exactly `tensor(shape, data, label)`. Backends without it store
+   *  weights as float32. */
+  weight?(shape: readonly number[], data: Float32Array, label?: string): Tensor;
   /** Copy the tensor's contents back to the CPU. Waits for all queued work that writes it. */
   read(t: Tensor): Promise<Float32Array>;
   /** Overwrite the tensor's contents from the CPU. */
   write(t: Tensor, data: Float32Array): void;
-  /** dst = src (same size). */
+  /** dst = src (same size); between a float16 and a float32 tensor it converts (to float16 rounding to
+   *  nearest). */
   copy(src: Tensor, dst: Tensor): void;
   /** Release the tensor's memory; using it afterwards is an error. */
   dispose(t: Tensor): void;

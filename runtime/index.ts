@@ -11,7 +11,7 @@ export type { SafetensorsFile, StoredTensor, DType, TensorToWrite } from './safe
 // Whole models and PEFT adapter folders (model ops run on backends that implement ModelBackend).
 export type { ModelBackend, AttentionOptions } from './model/ops.js';
 export { parseModelConfig, type ModelConfig, type ModelType } from './model/config.js';
-export { loadModel, readTensors, type LoadedModel } from './model/checkpoint.js';
+export { loadModel, readTensors, type LoadedModel, type LoadOptions } from './model/checkpoint.js';
 export { LlamaModel, weightShapes, type ModelCache } from './model/llama.js';
 export { filesFromList, filesFromMap, type FileSource } from './model/files.js';
 export { attachAdapter, loadAdapter, saveAdapter, peftKey, type ModelAdapter } from './peft/adapter.js';

@@ -27,6 +27,10 @@ export function peftCases(): string[] {
 /** max|a - b| / max|b|: the project's one error measure (NaN counts as infinitely wrong). */
 export const relError = (a: ArrayLike<number>, b: ArrayLike<number>) => maxRelError(Float32Array.from(a), Float32Array.from(b));
 
+/** loadModel options for tests that hold WebGPU to the float32 tolerances: float32 weights (half-precision
+ *  weights are tested against their own tolerance in tests/half.test.ts). */
+export const F32_WEIGHTS = { halfWeights: false } as const;
+
 /** Deterministic pseudo-random floats in [-1, 1). */
 export const randomArray = (n: number, seed: number) => uniform(n, -1, 1, seed);
 

@@ -13,7 +13,7 @@ import type { ModelBackend } from '../runtime/model/ops.js';
 import { loadAdapter, peftKey } from '../runtime/peft/adapter.js';
 import { toInt32 } from '../runtime/safetensors.js';
 import { MODEL_REL } from './tolerances.js';
-import { fixtureFloat, fixturesDir, loadFixture, relError, testBackends } from './helpers.js';
+import { F32_WEIGHTS, fixtureFloat, fixturesDir, loadFixture, relError, testBackends } from './helpers.js';
 
 const model = suite('llama model');
 
@@ -24,7 +24,7 @@ async function modelBackends(): Promise<ModelBackend[]> {
 }
 
 export async function loadFixtureModel(backend: ModelBackend, name: string) {
-  const { model: m } = await loadModel(backend, nodeFiles(join(fixturesDir, name, 'model')));
+  const { model: m } = await loadModel(backend, nodeFiles(join(fixturesDir, name, 'model')), F32_WEIGHTS);
   const adapter = await loadAdapter(m, nodeFiles(join(fixturesDir, name, 'adapter')));
   const ref = loadFixture(`${name}/reference.safetensors`);
   const ids = toInt32(ref.tensors.get('input_ids')!);

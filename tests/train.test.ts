@@ -14,7 +14,7 @@ import type { Example } from '../runtime/train/data.js';
 import type { TrainBackend } from '../runtime/train/ops.js';
 import { DEFAULT_TRAIN, type StepLog, Trainer } from '../runtime/train/trainer.js';
 import { MODEL_REL } from './tolerances.js';
-import { fastBackends, fixturesDir } from './helpers.js';
+import { F32_WEIGHTS, fastBackends, fixturesDir } from './helpers.js';
 
 const train = suite('train');
 const STEPS = 4;
@@ -27,7 +27,7 @@ const rows: Example[] = [0, 1].map((r) => {
 
 async function history(backend: TrainBackend): Promise<StepLog[]> {
   const dir = join(fixturesDir, 'llama-bone');
-  const { model } = await loadModel(backend, nodeFiles(join(dir, 'model')));
+  const { model } = await loadModel(backend, nodeFiles(join(dir, 'model')), F32_WEIGHTS);
   const adapter = await loadAdapter(model, nodeFiles(join(dir, 'adapter')));
   const trainer = new Trainer(backend, model, adapter, rows, {
     ...DEFAULT_TRAIN, steps: STEPS, batchSize: 1, gradAccum: 2, lr: 1e-2, schedule: 'constant', warmup: 0,

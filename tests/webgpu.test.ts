@@ -15,7 +15,7 @@ import { toInt32 } from '../runtime/safetensors.js';
 import type { TrainBackend } from '../runtime/train/ops.js';
 import { WebGPUBackend, createWebGPUBackend } from '../gpu/backend.js';
 import { F32_REL, MODEL_REL } from './tolerances.js';
-import { fixtureFloat, fixturesDir, loadFixture, randomArray, relError, testBackends } from './helpers.js';
+import { F32_WEIGHTS, fixtureFloat, fixturesDir, loadFixture, randomArray, relError, testBackends } from './helpers.js';
 
 const webgpu = suite('webgpu');
 let gpu: WebGPUBackend | undefined;
@@ -110,7 +110,7 @@ webgpu('the llama fixture with 64 KiB bindings (its 300 x 64 embedding split in 
   const b = await fresh({ maxBindingBytes: 64 << 10 });
   try {
     const dir = join(fixturesDir, 'llama-bone');
-    const { model } = await loadModel(b, nodeFiles(join(dir, 'model')));
+    const { model } = await loadModel(b, nodeFiles(join(dir, 'model')), F32_WEIGHTS);
     const adapter = await loadAdapter(model, nodeFiles(join(dir, 'adapter')));
     const ref = loadFixture('llama-bone/reference.safetensors');
     const { logits, cache } = model.forward(toInt32(ref.tensors.get('input_ids')!), ref.tensors.get('input_ids')!.shape[0], true);

@@ -3,6 +3,9 @@
 // (each shard's header first, then each tensor's own byte range), converted from F32/F16/BF16 to float32 and
 // handed to the backend, so at no point are two full copies of the weights in memory. Only the tensors the
 // model needs are read; extra ones (e.g. old rotary inv_freq buffers) are left on disk.
+// The frozen matrices (linear weights, embedding, LM head) go through `backend.weight` when it exists, so a
+// WebGPU device with shader-f16 keeps them in half precision (halfWeights, default on); norms and biases stay
+// float32.
 // Not handled: PyTorch .bin checkpoints, quantised weights (rejected by runtime/model/config.ts).
 import { parseSafetensorsHeader, safetensorsHeaderLength, type TensorEntry, toFloat32 } from '../safetensors.js';
 import type { Tensor } from '../backend.js';
@@ -90,14 +93,21 @@ export interface LoadedModel {
   generation: Record<string, unknown> | null;
 }
 
+export interface LoadOptions {
+  /** Store the 2-D weights with `backend.weight` (half precision where the backend offers it); default true. */
+  halfWeights?: boolean;
+}
+
 /** Load a model folder onto the backend. */
-export async function loadModel(backend: ModelBackend, files: FileSource): Promise<LoadedModel> {
+export async function loadModel(backend: ModelBackend, files: FileSource, options: LoadOptions = {}): Promise<LoadedModel> {
   if (!(await files.exists('config.json'))) throw new Error(`[checkpoint] ${files.name} has no config.json (is it a Hugging Face model folder?)`);
   const config = parseModelConfig(await readJson(files, 'config.json'));
   const generation = (await files.exists('generation_config.json')) ? await readJson(files, 'generation_config.json') : null;
   const weights = new Map<string, Tensor>();
   try {
-    await readTensors(files, weightShapes(config), (name, shape, data) => weights.set(name, backend.tensor(shape, data, name)));
+    const half = options.halfWeights ?? true;
+    await readTensors(files, weightShapes(config), (name, shape, data) => weights.set(name,
+      half && backend.weight && shape.length === 2 ? backend.weight(shape, data, name) : backend.tensor(shape, data, name)));
   } catch (e) {
     for (const t of weights.values()) backend.dispose(t);
     throw e;
