@@ -2,8 +2,7 @@
 // (or the built-in model), its tokenizer, and an adapter folder.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Backend } from '../backend.js';
-import { createBackend, parseBackendChoice } from '../select.js';
+import { type FullBackend, createBackend, parseBackendChoice } from '../select.js';
 import { loadModel, type LoadedModel } from '../model/checkpoint.js';
 import { nodeFiles } from '../model/node-files.js';
 import { Tokenizer } from '../tokenizer/index.js';
@@ -11,16 +10,9 @@ import { builtinModelSource } from '../builtin/model.js';
 import { builtinTokenizerJson } from '../builtin/tokenizer.js';
 import type { TrainBackend } from '../train/ops.js';
 
-/** The backend, checked to run whole models (every op of TrainBackend). */
-export async function openBackend(choice: string | undefined): Promise<TrainBackend> {
-  const backend: Backend = await createBackend(choice ? { backend: parseBackendChoice(choice, '--backend') } : {});
-  for (const op of ['embedding', 'rmsNorm', 'attention', 'crossEntropy', 'adamw', 'sumSquares'] as const) {
-    if (typeof (backend as unknown as Record<string, unknown>)[op] !== 'function') {
-      backend.destroy();
-      throw new Error(`[backend] the ${backend.name} backend cannot run whole models yet (no ${op}); use --backend reference`);
-    }
-  }
-  return backend as TrainBackend;
+/** The backend the user chose (or the automatic one). */
+export function openBackend(choice: string | undefined): Promise<FullBackend> {
+  return createBackend(choice ? { backend: parseBackendChoice(choice, '--backend') } : {});
 }
 
 export interface OpenedModel extends LoadedModel {

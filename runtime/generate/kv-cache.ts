@@ -13,9 +13,6 @@ export class KVCache {
   private readonly values: Tensor[] = [];
 
   constructor(readonly backend: GenerateBackend, config: ModelConfig, readonly batch: number, readonly capacity: number) {
-    if (typeof backend.attentionDecode !== 'function') {
-      throw new Error('[generate] this backend has no cached attention (attentionDecode); use --backend reference');
-    }
     const shape = [batch, capacity, config.kvHeads * config.headDim];
     for (let l = 0; l < config.layers; l++) {
       this.keys.push(backend.tensor(shape, undefined, `kv.${l}.keys`));

@@ -3,7 +3,7 @@
 // It also implements the transformer ops of ModelBackend (runtime/model/ops.ts) and the training ops of
 // TrainBackend (runtime/train/ops.ts) and the cached attention of GenerateBackend (runtime/generate/ops.ts).
 import { type BackendInfo, type MatmulOptions, type Tensor, matmulDims, sizeOf } from '../backend.js';
-import { batDims, biasDims, blockDeltaDims, sameSize, tileDims } from '../op-shapes.js';
+import { batDims, batGradDims, biasDims, blockDeltaDims, sameSize, tileDims } from '../op-shapes.js';
 import * as ops from './ops.js';
 import { type AttentionOptions, IGNORE_INDEX } from '../model/ops.js';
 import type { AdamWStep, TrainBackend } from '../train/ops.js';
@@ -88,10 +88,8 @@ export class ReferenceBackend implements TrainBackend, GenerateBackend {
     ops.blockAffine(data(w), data(m), data(c), data(dst), d.out, d.inF, d.r);
   }
   batGrad(w: Tensor, g: Tensor, x: Tensor, db: Tensor): void {
-    const d = batDims('batGrad', w, db);
-    const n = g.size / d.out;
-    if (x.size !== n * d.inF) throw new Error(`[batGrad] x [${x.shape}] does not match g [${g.shape}] and w [${w.shape}]`);
-    ops.batGrad(data(w), data(g), data(x), data(db), n, d.out, d.inF, d.r);
+    const d = batGradDims(w, g, x, db);
+    ops.batGrad(data(w), data(g), data(x), data(db), d.n, d.out, d.inF, d.r);
   }
 
   // ---- transformer ops (ModelBackend) ----------------------------------------------------------------

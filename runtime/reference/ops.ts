@@ -172,40 +172,54 @@ function visible(t: number, s: number, window: number | null): boolean {
 
 export interface AttentionDims { batch: number; seq: number; heads: number; kvHeads: number; headDim: number; window: number | null }
 
+/** First key position a query at position t sees (the causal window's start). */
+export function firstVisible(t: number, window: number | null): number {
+  return window === null ? 0 : Math.max(0, t - window + 1);
+}
+
+/** One query row q[qo..qo+E) of softmax attention over key positions first..last, whose key and value rows
+ *  start at keyAt(s) in k and v: writes the row to out[qo..) and returns its log-sum-exp.
+ *  `scores` [>= last + 1] and `acc` [E] are scratch. Shared by `attention` and the cached decode. */
+export function attendRow(
+  q: Float32Array, qo: number, k: Float32Array, v: Float32Array, keyAt: (s: number) => number,
+  first: number, last: number, e: number, out: Float32Array, scores: Float64Array, acc: Float64Array,
+): number {
+  const scale = 1 / Math.sqrt(e);
+  let max = -Infinity;
+  for (let s = first; s <= last; s++) {
+    const ko = keyAt(s);
+    let dot = 0;
+    for (let i = 0; i < e; i++) dot += q[qo + i] * k[ko + i];
+    scores[s] = dot * scale;
+    max = Math.max(max, scores[s]);
+  }
+  let sum = 0;
+  acc.fill(0);
+  for (let s = first; s <= last; s++) {
+    const p = Math.exp(scores[s] - max);
+    sum += p;
+    const vo = keyAt(s);
+    for (let i = 0; i < e; i++) acc[i] += p * v[vo + i];
+  }
+  for (let i = 0; i < e; i++) out[qo + i] = acc[i] / sum;
+  return max + Math.log(sum);
+}
+
 /** out = softmax(q k^T / sqrt(E) + causal mask) v per sequence and head; lse [N,H] = log-sum-exp of each row.
  *  q, out [Bt,T,H*E]; k, v [Bt,T,Hk*E]. */
 export function attention(
   q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, d: AttentionDims,
 ): void {
   const { batch, seq, heads, kvHeads, headDim: e, window } = d;
-  const group = heads / kvHeads, scale = 1 / Math.sqrt(e);
-  const scores = new Float64Array(seq);
-  const acc = new Float64Array(e);
+  const group = heads / kvHeads;
+  const scores = new Float64Array(seq), acc = new Float64Array(e);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       const g = Math.floor(h / group);
+      const keyAt = (s: number) => ((b * seq + s) * kvHeads + g) * e;
       for (let t = 0; t < seq; t++) {
         const qo = ((b * seq + t) * heads + h) * e;
-        let max = -Infinity;
-        for (let s = 0; s <= t; s++) {
-          if (!visible(t, s, window)) continue;
-          const ko = ((b * seq + s) * kvHeads + g) * e;
-          let dot = 0;
-          for (let i = 0; i < e; i++) dot += q[qo + i] * k[ko + i];
-          scores[s] = dot * scale;
-          max = Math.max(max, scores[s]);
-        }
-        let sum = 0;
-        acc.fill(0);
-        for (let s = 0; s <= t; s++) {
-          if (!visible(t, s, window)) continue;
-          const p = Math.exp(scores[s] - max);
-          sum += p;
-          const vo = ((b * seq + s) * kvHeads + g) * e;
-          for (let i = 0; i < e; i++) acc[i] += p * v[vo + i];
-        }
-        for (let i = 0; i < e; i++) out[qo + i] = acc[i] / sum;
-        lse[(b * seq + t) * heads + h] = max + Math.log(sum);
+        lse[(b * seq + t) * heads + h] = attendRow(q, qo, k, v, keyAt, firstVisible(t, window), t, e, out, scores, acc);
       }
     }
   }
