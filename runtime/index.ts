@@ -1,4 +1,15 @@
 // The platform-neutral public API of osteon (the same in Node and browsers).
+// The jobs: fine-tune, evaluate, generate, merge (runtime/api/), over sources and checkpoint stores.
+export { finetune, METHODS, type FinetuneOptions, type FinetuneEvent, type FinetuneResult } from './api/finetune.js';
+export { evaluate, type EvaluateOptions } from './api/evaluate.js';
+export { generate, type GenerateOptions } from './api/generate.js';
+export { merge, type MergeOptions } from './api/merge.js';
+export type { EvalResult, StepLog } from './train/trainer.js';
+export { filesFromUrl, filesFromDirectoryHandle, type FolderSource, type DataSource } from './api/sources.js';
+export { memoryStore, opfsStore, type CheckpointStore } from './api/store.js';
+export type { BackendOption } from './api/open.js';
+export { lossCurveSvg, type Series } from './train/plot.js';
+// The building blocks.
 export type { Backend, BackendInfo, BackendName, MatmulOptions, Tensor } from './backend.js';
 export { ReferenceBackend } from './reference/backend.js';
 export { createBackend, availableBackends, parseBackendChoice, type BackendChoice } from './select.js';

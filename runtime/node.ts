@@ -1,15 +1,18 @@
 // Node entry point: WebGPU through Dawn (the `webgpu` package), WebAssembly threads through worker_threads,
-// then everything platform-neutral.
+// paths on disk for the API's sources, then everything platform-neutral.
 import { create, globals } from 'webgpu';
 import { setGPUFactory } from '../gpu/provider.js';
 import { setThreadHost } from './wasm/threads.js';
 import { nodeThreadHost } from './wasm/node-threads.js';
+import { setLocalFiles } from './api/sources.js';
+import { nodeLocalFiles } from './model/node-files.js';
 
 setGPUFactory(() => {
   Object.assign(globalThis, globals); // GPUBufferUsage, GPUShaderStage, ... as in browsers
   return create([]);
 });
 setThreadHost(nodeThreadHost);
+setLocalFiles(nodeLocalFiles);
 
 export * from './index.js';
-export { nodeFiles, writeFiles } from './model/node-files.js';
+export { nodeFiles, writeFiles, folderStore } from './model/node-files.js';

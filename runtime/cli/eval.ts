@@ -1,12 +1,7 @@
-// `osteon eval`: mean token loss and perplexity of a model (optionally with an adapter) over a data file.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+// `osteon eval`: the public evaluate() (runtime/api/evaluate.ts) on a data file.
 import { parseArgs } from 'node:util';
-import { loadAdapter } from '../peft/adapter.js';
-import { nodeFiles } from '../model/node-files.js';
-import { examplesFromJsonl, examplesFromText, toBatches } from '../train/data.js';
-import { evaluate } from '../train/trainer.js';
-import { openBackend, openModel } from './session.js';
+import { evaluate } from '../api/evaluate.js';
+import { backendFlag } from './args.js';
 
 export const EVAL_HELP = `osteon eval --data FILE [--model DIR] [--adapter DIR] [--json] [--backend B]
   Mean token cross-entropy (each position predicting the next label; -100 = not scored) and perplexity.
@@ -23,22 +18,8 @@ export async function evalCommand(args: string[]): Promise<number> {
   });
   if (o.help) { process.stdout.write(EVAL_HELP); return 0; }
   if (!o.data) throw new Error(`[eval] --data FILE is required\n\n${EVAL_HELP}`);
-  const file = resolve(o.data);
-  if (!existsSync(file)) throw new Error(`[eval] ${file} does not exist`);
-  const backend = await openBackend(o.backend);
-  try {
-    const opened = await openModel(backend, o.model);
-    if (o.adapter) await loadAdapter(opened.model, nodeFiles(resolve(o.adapter)));
-    const text = readFileSync(file, 'utf8');
-    const examples = file.endsWith('.txt')
-      ? examplesFromText(text, opened.tokenizer ?? (() => { throw new Error('[eval] a .txt file needs a tokenizer.json in the model folder'); })(), file)
-      : examplesFromJsonl(text, opened.tokenizer, file, opened.eos);
-    // One example per batch: rows keep their own lengths, so nothing is padded or cut.
-    const result = await evaluate(opened.model, examples.flatMap((e) => toBatches([e], 1)));
-    if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    else process.stdout.write(`loss ${result.loss.toFixed(6)}  perplexity ${result.perplexity.toFixed(4)}  over ${result.tokens} tokens\n`);
-    return 0;
-  } finally {
-    backend.destroy();
-  }
+  const result = await evaluate({ model: o.model, adapter: o.adapter, data: o.data, backend: backendFlag(o.backend) });
+  if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else process.stdout.write(`loss ${result.loss.toFixed(6)}  perplexity ${result.perplexity.toFixed(4)}  over ${result.tokens} tokens\n`);
+  return 0;
 }

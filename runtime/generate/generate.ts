@@ -1,6 +1,6 @@
 // Text generation: the prompt in one cached forward pass, then one token at a time, each attending to
 // the key/value cache; greedy or sampled (runtime/generate/sampling.ts); stops at a stop token or the token
-// limit; every token is handed to `onToken` as soon as it is chosen (streaming).
+// limit; every token is yielded (or handed to `onToken`) as soon as it is chosen (streaming).
 import type { LlamaModel } from '../model/llama.js';
 import { KVCache } from './kv-cache.js';
 import type { GenerateBackend } from './ops.js';
@@ -13,8 +13,9 @@ export interface GenerateOptions extends SamplingOptions {
   onToken?: (id: number) => void;
 }
 
-/** The generated ids (without the prompt). */
-export async function generate(model: LlamaModel, prompt: Int32Array, o: GenerateOptions = {}): Promise<number[]> {
+/** The generated ids (without the prompt), one at a time as each is chosen. Stopping the iteration early
+ *  (a `break` in for-await) frees the key/value cache. */
+export async function* tokenStream(model: LlamaModel, prompt: Int32Array, o: GenerateOptions = {}): AsyncGenerator<number> {
   const backend = model.backend as GenerateBackend;
   const maxNew = o.maxNewTokens ?? 64;
   if (prompt.length === 0) throw new Error('[generate] the prompt is empty (a model needs at least one token to continue)');
@@ -25,22 +26,31 @@ export async function generate(model: LlamaModel, prompt: Int32Array, o: Generat
   const kv = new KVCache(backend, model.config, 1, capacity);
   const random = rng(o.seed ?? 0);
   const stop = new Set(o.stop ?? []);
-  const out: number[] = [];
+  let made = 0;
   try {
     let input = prompt;
-    while (out.length < maxNew && kv.length + input.length <= capacity) {
+    while (made < maxNew && kv.length + input.length <= capacity) {
       const { logits } = model.forward(input, 1, false, kv);
       const all = await backend.read(logits);
       backend.dispose(logits);
       const vocab = model.config.vocabSize;
       const next = sample(all.subarray(all.length - vocab), o, random);
       if (stop.has(next)) break;
-      out.push(next);
-      o.onToken?.(next);
+      made++;
+      yield next;
       input = Int32Array.of(next);
     }
   } finally {
     kv.dispose();
+  }
+}
+
+/** The generated ids (without the prompt); `onToken` sees each as soon as it is chosen. */
+export async function generate(model: LlamaModel, prompt: Int32Array, o: GenerateOptions = {}): Promise<number[]> {
+  const out: number[] = [];
+  for await (const id of tokenStream(model, prompt, o)) {
+    out.push(id);
+    o.onToken?.(id);
   }
   return out;
 }

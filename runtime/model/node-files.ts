@@ -1,8 +1,12 @@
-// FileSource (runtime/model/files.ts) for Node: a folder on disk, read with positioned reads so a range
-// read never loads the whole file. Exported from runtime/node.ts only; browser bundles never see `fs`.
+// Files on disk for Node: a folder as a FileSource (runtime/model/files.ts), read with positioned reads so a
+// range read never loads the whole file; a folder as a checkpoint store (runtime/api/store.ts); atomic
+// writes. Exported from runtime/node.ts only; browser bundles never see `fs`.
 import { open, readFile, stat, mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { FileSource } from './files.js';
+import type { CheckpointStore } from '../api/store.js';
+import type { LocalFiles } from '../api/sources.js';
 
 export function nodeFiles(dir: string): FileSource {
   return {
@@ -64,3 +68,43 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
     throw new Error(`[io] could not write ${path}: ${(e as Error).message}`);
   }
 }
+
+/** A folder as a checkpoint store: one file per key, each written atomically. */
+export function folderStore(dir: string): CheckpointStore {
+  const path = (key: string) => join(dir, key);
+  return {
+    name: dir,
+    async get(key) {
+      try {
+        const buf = await readFile(path(key));
+        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw new Error(`[checkpoint] could not read ${path(key)}: ${(e as Error).message}`);
+      }
+    },
+    async put(key, bytes) {
+      await mkdir(dir, { recursive: true });
+      await writeFileAtomic(path(key), bytes);
+    },
+    async delete(key) { await rm(path(key), { force: true }); },
+  };
+}
+
+/** Paths for the public API's sources (installed by runtime/node.ts). */
+export const nodeLocalFiles: LocalFiles = {
+  resolve: (p) => resolve(p),
+  folder(p) {
+    const dir = resolve(p);
+    if (!existsSync(dir)) throw new Error(`[model] ${dir} does not exist (pass a Hugging Face model folder with config.json and *.safetensors)`);
+    if (!statSync(dir).isDirectory()) throw new Error(`[model] ${dir} is a file; pass the folder that holds it`);
+    return nodeFiles(dir);
+  },
+  async readFile(p) {
+    const file = resolve(p);
+    if (!existsSync(file)) throw new Error(`[data] ${file} does not exist`);
+    if (statSync(file).isDirectory()) throw new Error(`[data] ${file} is a folder; pass a .jsonl or .txt file`);
+    const buf = await readFile(file);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  },
+};

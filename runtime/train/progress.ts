@@ -4,12 +4,13 @@ export class Progress {
   private readonly start = performance.now();
   private lastDecile = -1;
 
-  constructor(private readonly total: number, private readonly stream: { write(s: string): unknown; isTTY?: boolean }) {}
+  /** `first`: work already done before this process started (a resumed run), left out of the ETA's rate. */
+  constructor(readonly total: number, private readonly stream: { write(s: string): unknown; isTTY?: boolean }, private readonly first = 0) {}
 
   /** `done` of `total` finished; `extra` is shown after the bar (loss, tokens/s, ...). */
   update(done: number, extra: string): void {
     const elapsed = (performance.now() - this.start) / 1000;
-    const eta = done > 0 ? (elapsed / done) * (this.total - done) : NaN;
+    const eta = done > this.first ? (elapsed / (done - this.first)) * (this.total - done) : NaN;
     const width = 24;
     const filled = Math.round((done / this.total) * width);
     const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} ${extra} ` +

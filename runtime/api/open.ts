@@ -1,0 +1,114 @@
+// What every job of the public API (finetune, evaluate, generate, merge) starts with: a backend (the one
+// the caller passed, or a new one it chose by name), a model folder with its tokenizer (or the built-in
+// model), and optionally a PEFT adapter folder.
+import { type BackendChoice, type FullBackend, createBackend, parseBackendChoice } from '../select.js';
+import { type LoadedModel, loadModel } from '../model/checkpoint.js';
+import type { FileSource } from '../model/files.js';
+import { Tokenizer } from '../tokenizer/index.js';
+import { builtinModelSource } from '../builtin/model.js';
+import { builtinTokenizerJson } from '../builtin/tokenizer.js';
+import { type ModelAdapter, loadAdapter } from '../peft/adapter.js';
+import { type FolderSource, describeSource, openFolder } from './sources.js';
+
+/** A backend by name ('webgpu' | 'wasm' | 'reference' | 'auto'), or one the caller already holds (it is
+ *  then the caller's to destroy). */
+export type BackendOption = BackendChoice | FullBackend;
+
+export interface OpenedModel extends LoadedModel {
+  files: FileSource;
+  tokenizer: Tokenizer | null;
+  /** End-of-sequence id, from generation_config.json or config.json. */
+  eos: number | undefined;
+  /** "built-in" or where the folder is. */
+  source: string;
+  builtin: boolean;
+}
+
+function firstId(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (Array.isArray(v) && typeof v[0] === 'number') return v[0];
+  return undefined;
+}
+
+const text = async (files: FileSource, path: string) => new TextDecoder().decode(await files.read(path));
+
+/** A Hugging Face model folder, or the built-in model when `source` is undefined. */
+export async function openModel(backend: FullBackend, source: FolderSource | undefined, halfWeights?: boolean): Promise<OpenedModel> {
+  const builtin = source === undefined;
+  const files = builtin ? builtinModelSource() : openFolder(source, 'model');
+  if (!builtin && !(await files.exists('config.json'))) {
+    throw new Error(`[model] ${describeSource(source)} has no config.json: pass a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`);
+  }
+  const loaded = await loadModel(backend, files, { halfWeights });
+  let tokenizer: Tokenizer | null = null;
+  if (builtin) {
+    tokenizer = Tokenizer.fromJSON(builtinTokenizerJson());
+  } else if (await files.exists('tokenizer.json')) {
+    tokenizer = Tokenizer.fromJSON(await text(files, 'tokenizer.json'));
+    if (await files.exists('tokenizer_config.json')) tokenizer.setChatConfig(await text(files, 'tokenizer_config.json'));
+  }
+  const eos = firstId(loaded.generation?.eos_token_id) ?? firstId(loaded.config.raw.eos_token_id);
+  return { ...loaded, files, tokenizer, eos, source: builtin ? 'built-in' : describeSource(source), builtin };
+}
+
+/** Free every tensor the model holds (base weights, adapters and their gradients), so a backend the caller
+ *  keeps for the next job does not carry this one's memory. */
+export function releaseModel(opened: OpenedModel): void {
+  const b = opened.model.backend;
+  const seen = new Set<unknown>();
+  const free = (t: { size: number }) => {
+    if (seen.has(t)) return;
+    seen.add(t);
+    b.dispose(t as Parameters<typeof b.dispose>[0]);
+  };
+  for (const t of opened.model.namedWeights().values()) free(t);
+  for (const linear of opened.model.linears.values()) {
+    for (const a of linear.adapters.values()) for (const t of [...Object.values(a.params), ...Object.values(a.grads)]) free(t);
+  }
+}
+
+export interface ModelOptions {
+  backend?: BackendOption;
+  /** A model folder (default: the built-in model). */
+  model?: FolderSource;
+  /** Keep frozen weights in half precision where the backend can (default true). */
+  halfWeights?: boolean;
+}
+
+/** The model open on the chosen backend; `close` releases the model and a backend created here (a backend
+ *  the caller passed stays theirs). */
+export async function openSession(o: ModelOptions): Promise<{ opened: OpenedModel; backend: FullBackend; close(): void }> {
+  const owned = typeof o.backend !== 'object';
+  const backend = owned
+    ? await createBackend(o.backend === undefined ? {} : { backend: parseBackendChoice(o.backend as string) })
+    : o.backend as FullBackend;
+  let opened: OpenedModel;
+  try {
+    opened = await openModel(backend, o.model, o.halfWeights);
+  } catch (e) {
+    if (owned) backend.destroy();
+    throw e;
+  }
+  return {
+    opened, backend,
+    close() {
+      if (owned) backend.destroy();
+      else releaseModel(opened);
+    },
+  };
+}
+
+/** Run `job` with the model open (openSession), closing it afterwards. */
+export async function withModel<T>(o: ModelOptions, job: (opened: OpenedModel, backend: FullBackend) => Promise<T>): Promise<T> {
+  const session = await openSession(o);
+  try {
+    return await job(session.opened, session.backend);
+  } finally {
+    session.close();
+  }
+}
+
+/** Load a PEFT adapter folder onto an opened model. */
+export async function openAdapter(opened: OpenedModel, source: FolderSource): Promise<ModelAdapter> {
+  return loadAdapter(opened.model, openFolder(source, 'adapter'));
+}

@@ -1,0 +1,139 @@
+// The public jobs (finetune, evaluate, generate, merge) in Node: every source form (paths, URLs with and
+// without HTTP Range, Maps of files), checkpoint stores, cancellation within one step, and a cancelled run
+// resumed to exactly the losses and adapter of an uninterrupted one.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type FinetuneEvent, type FinetuneOptions, finetune } from '../runtime/api/finetune.js';
+import { evaluate } from '../runtime/api/evaluate.js';
+import { generate } from '../runtime/api/generate.js';
+import { merge } from '../runtime/api/merge.js';
+import { memoryStore } from '../runtime/api/store.js';
+import { readSafetensors } from '../runtime/safetensors.js';
+import { MODEL_REL } from './tolerances.js';
+import { fixturesDir } from './helpers.js';
+import '../runtime/node.js';
+
+const api = suite('api');
+const modelDir = join(fixturesDir, 'llama-bone', 'model');
+const rows = Array.from({ length: 8 }, (_, i) => ({
+  input_ids: Array.from({ length: 16 }, (_, t) => (i * 37 + t * 11) % 300),
+  labels: Array.from({ length: 16 }, (_, t) => (t < 4 ? -100 : (i * 37 + t * 11) % 300)),
+}));
+const small: FinetuneOptions = { backend: 'wasm', steps: 6, batch: 2, seq: 16, r: 16, lr: 1e-2, warmup: 1, seed: 3, heldOut: 2 };
+
+/** A folder served over HTTP, honouring Range requests or not; counts the body bytes it sends. */
+async function serveFolder(dir: string, ranges: boolean): Promise<{ base: string; sent: () => number; largest: () => number; server: Server }> {
+  let sent = 0, largest = 0;
+  const server = createServer((req, res) => {
+    let body: Buffer;
+    try {
+      body = readFileSync(join(dir, decodeURIComponent(req.url!.slice(1))));
+    } catch {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+    if (ranges && range) {
+      body = body.subarray(Number(range[1]), Number(range[2]) + 1);
+      res.statusCode = 206;
+    }
+    res.setHeader('content-length', body.length);
+    if (req.method === 'HEAD') { res.end(); return; }
+    sent += body.length;
+    largest = Math.max(largest, body.length);
+    res.end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { base: `http://127.0.0.1:${port}/`, sent: () => sent, largest: () => largest, server };
+}
+
+const folderBytes = (dir: string) => readdirSync(dir).reduce((s, f) => s + readFileSync(join(dir, f)).length, 0);
+const adapterBytes = (files: Map<string, Uint8Array>) => files.get('adapter_model.safetensors')!;
+
+api('finetune by path: PEFT files, a loss curve and log; progress events; held-out loss', async () => {
+  const events: FinetuneEvent[] = [];
+  const run = await finetune({ ...small, model: modelDir, data: rows, onProgress: (e) => events.push(e) });
+  assert.equal([...run.files.keys()].sort(), ['adapter_config.json', 'adapter_model.safetensors', 'loss.svg', 'training_log.json']);
+  assert.is(run.losses.length, 6);
+  assert.ok(run.losses[5] < run.losses[0] - 0.05, `loss ${run.losses[0]} -> ${run.losses[5]} did not go down`);
+  assert.ok(run.heldOutLoss !== null && Number.isFinite(run.heldOutLoss));
+  const start = events.find((e) => e.kind === 'start');
+  assert.ok(start && start.kind === 'start' && start.trainable === run.trainable && start.adapterBytes === 16 * run.trainable);
+  const steps = events.filter((e) => e.kind === 'step');
+  assert.equal(steps.map((e) => e.step), [1, 2, 3, 4, 5, 6]);
+  assert.ok(steps.every((e) => e.kind === 'step' && e.tokensPerSecond > 0 && e.etaSeconds >= 0));
+  assert.ok(new TextDecoder().decode(run.files.get('loss.svg')).startsWith('<svg'));
+  readSafetensors(adapterBytes(run.files), 'adapter'); // a valid safetensors file
+});
+
+api('cancel stops within one step and keeps a checkpoint; resuming ends exactly as the uninterrupted run', async () => {
+  const whole = await finetune({ ...small, model: modelDir, data: rows });
+  const store = memoryStore();
+  const cancel = new AbortController();
+  let last = 0;
+  const err = await finetune({
+    ...small, model: modelDir, data: rows, checkpoint: store, checkpointEvery: 0, signal: cancel.signal,
+    onProgress: (e) => { if (e.kind === 'step') { last = e.step; if (e.step === 3) cancel.abort(); } },
+  }).then(() => null, (e: Error) => e);
+  assert.ok(err && err.name === 'AbortError', `expected an AbortError, got ${err}`);
+  assert.is(last, 3, 'no step ran after the cancel');
+  assert.ok(await store.get('checkpoint.safetensors'), 'the cancelled run kept a checkpoint');
+  const resumed = await finetune({ ...small, model: modelDir, data: rows, checkpoint: store, resume: true });
+  assert.equal(resumed.losses, whole.losses);
+  assert.equal(adapterBytes(resumed.files), adapterBytes(whole.files));
+  const none = await finetune({ ...small, resume: true, checkpoint: memoryStore('empty') }).catch((e: Error) => e.message);
+  assert.match(String(none), 'no checkpoint in empty');
+});
+
+api('a model over HTTP: Range reads fetch only the needed bytes; a server without Range is read once per file', async () => {
+  const local = await evaluate({ backend: 'wasm', model: modelDir, data: rows });
+  for (const ranges of [true, false]) {
+    const served = await serveFolder(modelDir, ranges);
+    try {
+      const remote = await evaluate({ backend: 'wasm', model: served.base, data: rows });
+      assert.equal(remote, local);
+      // Every byte at most once; with Range, never the whole weights file in one response.
+      assert.ok(served.sent() <= folderBytes(modelDir), `${ranges ? 'ranged' : 'whole'}: sent ${served.sent()} bytes for a ${folderBytes(modelDir)}-byte folder`);
+      const weights = readFileSync(join(modelDir, 'model.safetensors')).length;
+      if (ranges) assert.ok(served.largest() < weights / 4, `a ranged read sent ${served.largest()} bytes at once`);
+      else assert.is(served.largest(), weights);
+    } finally {
+      served.server.close();
+    }
+  }
+  const missing = await evaluate({ backend: 'wasm', model: 'http://127.0.0.1:9/none/', data: rows }).catch((e: Error) => e.message);
+  assert.match(String(missing), 'has no config.json');
+});
+
+api('evaluate, generate and merge take the files of a finished run as the adapter', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'osteon-api-'));
+  const data = join(dir, 'rows.jsonl');
+  writeFileSync(data, rows.map((r) => JSON.stringify(r)).join('\n'));
+  const run = await finetune({ ...small, model: modelDir, data });
+  const base = await evaluate({ backend: 'wasm', model: modelDir, data });
+  const tuned = await evaluate({ backend: 'wasm', model: modelDir, adapter: run.files, data });
+  assert.ok(tuned.loss < base.loss, `adapter loss ${tuned.loss} is not below the base model's ${base.loss}`);
+  const merged = await merge({ backend: 'wasm', model: modelDir, adapter: run.files });
+  assert.ok(merged.has('config.json') && merged.has('model.safetensors'));
+  const viaMerged = await evaluate({ backend: 'wasm', model: merged, data });
+  assert.ok(Math.abs(viaMerged.loss - tuned.loss) <= MODEL_REL * tuned.loss, `merged ${viaMerged.loss} vs adapter ${tuned.loss}`);
+
+  // The built-in model has a tokenizer: generated pieces stream, and merged or not the text is the same.
+  const builtin = await finetune({ backend: 'wasm', steps: 5, seed: 1 });
+  const text = async (mergeFirst: boolean) => {
+    const pieces: string[] = [];
+    for await (const p of generate({ backend: 'wasm', adapter: builtin.files, merge: mergeFirst, prompt: 'Q: What is Bone?\nA:', maxNewTokens: 12 })) pieces.push(p);
+    return pieces;
+  };
+  const streamed = await text(false);
+  assert.ok(streamed.length > 1, 'text arrives in pieces');
+  assert.is((await text(true)).join(''), streamed.join(''));
+});
+
+api.run();
