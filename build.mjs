@@ -3,7 +3,7 @@
 // `npm run bench` and `npm install` (prepare) all build the same way.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Flags: --tests[=a,b] bundles the tests (only files whose names contain a or b), --bench bundles the
@@ -59,12 +59,30 @@ function buildDeclarations() {
   ], { stdio: 'inherit', cwd: root });
 }
 
+// The fine-tuning page (web/) as static files in dist/web: the page and its worker load the browser bundle
+// beside them at run time rather than each carrying a copy of it.
+async function buildWebPage() {
+  const libraryBesideMe = {
+    name: 'osteon-browser-bundle',
+    setup(b) {
+      b.onResolve({ filter: /runtime\/browser\.js$/ }, () => ({ path: './osteon.browser.js', external: true }));
+    },
+  };
+  await build({
+    ...shared, platform: 'browser', entryPoints: { page: 'web/page.ts', worker: 'web/worker.ts' }, outdir: 'dist/web',
+    plugins: [libraryBesideMe],
+  });
+  copyFileSync(join(root, 'web', 'index.html'), join(root, 'dist', 'web', 'index.html'));
+  for (const f of ['osteon.browser.js', 'osteon.browser.js.map']) copyFileSync(join(root, 'dist', f), join(root, 'dist', 'web', f));
+}
+
 if (!flag('no-dist')) {
   await Promise.all([
     build({ ...node, entryPoints: { osteon: 'runtime/node.ts', cli: 'runtime/cli.ts' }, outdir: 'dist' }),
     build({ ...shared, platform: 'browser', entryPoints: { 'osteon.browser': 'runtime/browser.ts' }, outdir: 'dist' }),
   ]);
   buildDeclarations();
+  await buildWebPage();
 }
 if (flag('tests')) {
   const tests = filesIn('tests', '.test.ts').filter((f) => matches(f, listOf('tests')));

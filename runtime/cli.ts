@@ -6,6 +6,7 @@ import { finetuneCommand } from './cli/finetune.js';
 import { evalCommand } from './cli/eval.js';
 import { generateCommand } from './cli/generate.js';
 import { mergeCommand } from './cli/merge.js';
+import { webCommand } from './cli/web.js';
 import { tokenizeCommand } from './tokenizer/cli.js';
 
 const HELP = `osteon: fine-tune language models with Bone, Bat, mini and LoRA adapters on WebGPU or WebAssembly
@@ -21,6 +22,7 @@ commands:
                                 continue a prompt, streaming the text (greedy or sampled)
   merge --adapter DIR --out DIR [--model DIR]
                                 fold an adapter into the base weights and write the merged model
+  web [--port N]                serve the fine-tuning page (train in a browser tab, on WebGPU or WebAssembly)
   tokenize --tokenizer FILE [--no-special] [--decode]
                                 text on stdin -> token ids (or ids -> text with --decode)
   info                          list the compute backends found here (adapter, limits, features)
@@ -39,6 +41,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   generate: generateCommand,
   merge: mergeCommand,
   tokenize: tokenizeCommand,
+  web: webCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 // The platform-neutral public API of osteon (the same in Node and browsers).
 // The jobs: fine-tune, evaluate, generate, merge (runtime/api/), over sources and checkpoint stores.
-export { finetune, METHODS, type FinetuneOptions, type FinetuneEvent, type FinetuneResult } from './api/finetune.js';
+export { finetune, METHODS, CHECKPOINT_KEY, type FinetuneOptions, type FinetuneEvent, type FinetuneResult } from './api/finetune.js';
 export { evaluate, type EvaluateOptions } from './api/evaluate.js';
 export { generate, type GenerateOptions } from './api/generate.js';
 export { merge, type MergeOptions } from './api/merge.js';
@@ -12,7 +12,7 @@ export { lossCurveSvg, type Series } from './train/plot.js';
 // The building blocks.
 export type { Backend, BackendInfo, BackendName, MatmulOptions, Tensor } from './backend.js';
 export { ReferenceBackend } from './reference/backend.js';
-export { createBackend, availableBackends, parseBackendChoice, type BackendChoice } from './select.js';
+export { createBackend, availableBackends, parseBackendChoice, type BackendChoice, type FullBackend } from './select.js';
 export { AdaptedLinear, type LayerAdapter, type LinearCache } from './adapters/linear.js';
 export { checkConfig, parameterCount, type AdapterConfig, type Variant } from './adapters/config.js';
 export { runDoctor, type DoctorReport } from './doctor/doctor.js';

@@ -18,6 +18,21 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
+/** Debian's headless Chromium with WebGPU (SwiftShader); null, with a visible skip, when it is missing and
+ *  not required. */
+export async function launchChromium(): Promise<Browser | null> {
+  if (existsSync(CHROMIUM)) {
+    return chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+  }
+  if (browserRequired) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
+  console.warn(`skipped: browser tests need ${CHROMIUM}`);
+  return null;
+}
+
 /** Serve `/` (an empty page), `/osteon.browser.js` and whatever `route(url)` returns (null: 404). */
 export async function openBrowser(route: (url: string) => Uint8Array | string | null): Promise<BrowserSession> {
   const bundle = join(fixturesDir, '..', '..', 'dist', 'osteon.browser.js');
@@ -37,18 +52,12 @@ export async function openBrowser(route: (url: string) => Uint8Array | string | 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  let browser: Browser | null = null;
-  if (existsSync(CHROMIUM)) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
-  } else if (browserRequired) {
+  let browser: Browser | null;
+  try {
+    browser = await launchChromium();
+  } catch (e) {
     server.close();
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
-  } else {
-    console.warn(`skipped: browser tests need ${CHROMIUM}`);
+    throw e;
   }
   return { base, browser, close: async () => { await browser?.close(); server.close(); } };
 }

@@ -21,8 +21,7 @@ export function memoryStore(name = 'memory'): CheckpointStore {
   };
 }
 
-/** A folder in the Origin Private File System (browsers; `path` like 'osteon/run'). Values are written to a
- *  temporary file first and then moved over the old one, so a tab closed mid-write keeps the last good one. */
+/** A folder in the Origin Private File System (browsers; `path` like 'osteon/run'). */
 export function opfsStore(path = 'osteon'): CheckpointStore {
   const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
   if (!storage?.getDirectory) throw new Error('[checkpoint] this browser has no Origin Private File System (navigator.storage.getDirectory); pass memoryStore() instead');
@@ -31,9 +30,12 @@ export function opfsStore(path = 'osteon'): CheckpointStore {
     for (const part of path.split('/').filter(Boolean)) dir = await dir.getDirectoryHandle(part, { create: true });
     return dir;
   })();
+  // One write at a time: a file with an open writable cannot be opened for writing again.
+  let writing: Promise<unknown> = Promise.resolve();
   return {
     name: `OPFS ${path}`,
     async get(key) {
+      await writing;
       try {
         const file = await (await (await folder).getFileHandle(key)).getFile();
         return new Uint8Array(await file.arrayBuffer());
@@ -41,22 +43,10 @@ export function opfsStore(path = 'osteon'): CheckpointStore {
         return null;
       }
     },
-    async put(key, bytes) {
-      const dir = await folder;
-      const tmp = await dir.getFileHandle(`${key}.tmp`, { create: true });
-      const writable = await tmp.createWritable();
-      await writable.write(bytes as Uint8Array<ArrayBuffer>);
-      await writable.close();
-      const movable = tmp as FileSystemFileHandle & { move?: (dir: FileSystemDirectoryHandle, name: string) => Promise<void> };
-      if (movable.move) {
-        await movable.move(dir, key);
-      } else {
-        // No move(): write the target in place (createWritable commits on close, atomically in Chromium).
-        const target = await (await dir.getFileHandle(key, { create: true })).createWritable();
-        await target.write(bytes as Uint8Array<ArrayBuffer>);
-        await target.close();
-        await dir.removeEntry(`${key}.tmp`);
-      }
+    put(key, bytes) {
+      const write = writing.then(() => writeAtomically(key, bytes));
+      writing = write.catch(() => {});
+      return write;
     },
     async delete(key) {
       try {
@@ -64,4 +54,12 @@ export function opfsStore(path = 'osteon'): CheckpointStore {
       } catch { /* already gone */ }
     },
   };
+
+  /** A writable stream's changes reach the file only when it closes (the File System standard), so a tab
+   *  closed mid-write keeps the previous value. */
+  async function writeAtomically(key: string, bytes: Uint8Array): Promise<void> {
+    const writable = await (await (await folder).getFileHandle(key, { create: true })).createWritable();
+    await writable.write(bytes as Uint8Array<ArrayBuffer>);
+    await writable.close();
+  }
 }
