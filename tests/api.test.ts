@@ -14,7 +14,8 @@ import { merge } from '../runtime/api/merge.js';
 import { memoryStore } from '../runtime/api/store.js';
 import { readSafetensors } from '../runtime/safetensors.js';
 import { MODEL_REL } from './tolerances.js';
-import { fixturesDir } from './helpers.js';
+import { fastBackends, fixturesDir } from './helpers.js';
+import type { FullBackend } from '../runtime/select.js';
 import '../runtime/node.js';
 
 const api = suite('api');
@@ -134,6 +135,21 @@ api('evaluate, generate and merge take the files of a finished run as the adapte
   const streamed = await text(false);
   assert.ok(streamed.length > 1, 'text arrives in pieces');
   assert.is((await text(true)).join(''), streamed.join(''));
+});
+
+api('a model too large for the backend fails before loading, naming its size, the limit and the way out', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'osteon-big-'));
+  // Llama-3.2-3B's shape, with a vocabulary big enough that its embedding alone passes any 4 GiB buffer.
+  const config = {
+    model_type: 'llama', vocab_size: 2 ** 20, hidden_size: 3072, intermediate_size: 8192, num_hidden_layers: 28,
+    num_attention_heads: 24, num_key_value_heads: 8, head_dim: 128, tie_word_embeddings: true,
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  const expected = { wasm: /needs [\d.]+ GiB for its weights in float32.*4 GiB.*use the webgpu backend/, webgpu: /embed_tokens.weight \[1048576,3072\] takes 12\.00 GiB.*maxBufferSize/ };
+  for (const backend of await fastBackends()) {
+    const err = await evaluate({ backend: backend as FullBackend, model: dir, data: rows }).then(() => 'loaded', (e: Error) => e.message);
+    assert.match(err, expected[backend.name as 'wasm' | 'webgpu'], `${backend.name}: ${err}`);
+  }
 });
 
 api.run();

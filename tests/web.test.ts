@@ -181,6 +181,18 @@ web('cancel stops within one step; a broken upload shows its message and keeps t
   await page.setInputFiles('#modelFiles', dir);
   assert.match(await page.textContent('#error') ?? '', 'no config.json');
   assert.match(await page.textContent('#chosen') ?? '', 'Model: built-in');
+
+  // A model too large for this device: refused from its config.json before a weight (or the data) is read.
+  const big = mkdtempSync(join(tmpdir(), 'osteon-web-big-'));
+  writeFileSync(join(big, 'config.json'), JSON.stringify({
+    model_type: 'llama', vocab_size: 2 ** 20, hidden_size: 3072, intermediate_size: 8192, num_hidden_layers: 28,
+    num_attention_heads: 24, num_key_value_heads: 8, head_dim: 128, tie_word_embeddings: true,
+  }));
+  await page.setInputFiles('#modelFiles', big);
+  await page.click('#train');
+  await untilStatus(page, ['error']);
+  const tooLarge = await page.textContent('#error') ?? '';
+  assert.match(tooLarge, /takes 12\.00 GiB, more than this GPU's largest buffer \(maxBufferSize/, tooLarge);
   await page.context().close();
 });
 

@@ -13,6 +13,7 @@ import type { FileSource } from './files.js';
 import { type ModelConfig, parseModelConfig } from './config.js';
 import { LlamaModel, weightShapes } from './llama.js';
 import type { ModelBackend } from './ops.js';
+import { checkModelFits } from './fits.js';
 
 const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
@@ -103,9 +104,10 @@ export async function loadModel(backend: ModelBackend, files: FileSource, option
   if (!(await files.exists('config.json'))) throw new Error(`[checkpoint] ${files.name} has no config.json (is it a Hugging Face model folder?)`);
   const config = parseModelConfig(await readJson(files, 'config.json'));
   const generation = (await files.exists('generation_config.json')) ? await readJson(files, 'generation_config.json') : null;
+  const half = options.halfWeights ?? true;
+  checkModelFits(config, backend, files.name, half);
   const weights = new Map<string, Tensor>();
   try {
-    const half = options.halfWeights ?? true;
     await readTensors(files, weightShapes(config), (name, shape, data) => weights.set(name,
       half && backend.weight && shape.length === 2 ? backend.weight(shape, data, name) : backend.tensor(shape, data, name)));
   } catch (e) {
