@@ -34,7 +34,7 @@ const shared = {
   bundle: true,
   format: 'esm',
   target: 'es2022',
-  loader: { '.wgsl': 'text', '.wasm': 'binary', '.safetensors': 'binary' },
+  loader: { '.wgsl': 'text', '.wasm': 'binary', '.safetensors': 'binary', '.py': 'text' },
   logLevel: 'warning',
   sourcemap: 'linked',
 };
@@ -76,6 +76,12 @@ async function buildWebPage() {
   for (const f of ['osteon.browser.js', 'osteon.browser.js.map']) copyFileSync(join(root, 'dist', f), join(root, 'dist', 'web', f));
 }
 
+// The benchmark page (bench/page.ts) as static files in dist/bench.
+async function buildBenchPage() {
+  await build({ ...shared, platform: 'browser', entryPoints: { 'bench-page': 'bench/page.ts' }, outdir: 'dist/bench' });
+  copyFileSync(join(root, 'bench', 'index.html'), join(root, 'dist', 'bench', 'index.html'));
+}
+
 if (!flag('no-dist')) {
   await Promise.all([
     build({ ...node, entryPoints: { osteon: 'runtime/node.ts', cli: 'runtime/cli.ts' }, outdir: 'dist' }),
@@ -83,11 +89,13 @@ if (!flag('no-dist')) {
   ]);
   buildDeclarations();
   await buildWebPage();
+  await buildBenchPage();
 }
 if (flag('tests')) {
   const tests = filesIn('tests', '.test.ts').filter((f) => matches(f, listOf('tests')));
   await build({ ...node, entryPoints: [...tests, 'tests/run.ts'], outdir: 'build/tests', outExtension: { '.js': '.mjs' } });
 }
 if (flag('bench')) {
-  await build({ ...node, entryPoints: filesIn('bench', '.ts').filter((f) => !f.endsWith('timing.ts')), outdir: 'build/bench', outExtension: { '.js': '.mjs' } });
+  // The developer benchmarks (`npm run bench -- train|tokenizer`); the cross-platform suite ships in the CLI.
+  await build({ ...node, entryPoints: ['bench/main.ts', 'bench/train.ts', 'bench/tokenizer.ts'], outdir: 'build/bench', outExtension: { '.js': '.mjs' } });
 }

@@ -1,4 +1,4 @@
-// `npm run bench -- <suite> [options]`: runs one benchmark suite (bench/<suite>.ts, bundled to
+// `npm run bench -- <suite> [options]`: runs one developer benchmark (bench/<suite>.ts, bundled to
 // build/bench/<suite>.mjs), each of which exports `run(args)`.
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,22 +1,4 @@
-// Timing helpers shared by the benchmark suites: warm up, then repeat until enough time has passed,
-// and report the median (machines are shared and noisy; the median resists a stray slow run).
-
-export interface Timing { medianMs: number; runs: number }
-
-export async function timeIt(fn: () => Promise<void>, opts: { minRuns?: number; minMs?: number } = {}): Promise<Timing> {
-  const minRuns = opts.minRuns ?? 3, minMs = opts.minMs ?? 1000;
-  await fn(); // warm-up: pipelines, allocations, JIT
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < minRuns || performance.now() - start < minMs) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-    if (times.length >= 50) break;
-  }
-  times.sort((a, b) => a - b);
-  return { medianMs: times[Math.floor(times.length / 2)], runs: times.length };
-}
+// Text tables for the developer benchmarks' terminal output.
 
 /** Fixed-width text table. */
 export function table(header: string[], rows: (string | number)[][]): string {

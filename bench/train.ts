@@ -10,23 +10,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../runtime/node.js';
-import type { Backend, Tensor } from '../runtime/backend.js';
 import type { AdapterConfig } from '../runtime/adapters/config.js';
-import { uniform } from '../runtime/adapters/random.js';
-import { parseModelConfig } from '../runtime/model/config.js';
-import { LlamaModel, weightShapes } from '../runtime/model/llama.js';
 import { attachAdapter } from '../runtime/peft/adapter.js';
 import { newPeftConfig } from '../runtime/peft/config.js';
 import { DEFAULT_TRAIN, Trainer } from '../runtime/train/trainer.js';
-import type { TrainBackend } from '../runtime/train/ops.js';
 import { createBackend, parseBackendChoice } from '../runtime/select.js';
 import { table } from './timing.js';
+import { randomModel, trackTensorBytes } from './workloads.js';
 
-const SMOLLM_135M = {
-  model_type: 'llama', vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30,
-  num_attention_heads: 9, num_key_value_heads: 3, rms_norm_eps: 1e-5, rope_theta: 10000, max_position_embeddings: 2048,
-  tie_word_embeddings: true, hidden_act: 'silu',
-};
 
 const METHODS: Record<string, AdapterConfig | null> = {
   frozen: null,
@@ -40,37 +31,14 @@ interface Row {
   stepMs: number; tokensPerSecond: number; peakRssMiB: number; peakTensorMiB: number; peakHeapMiB: number;
 }
 
-/** Count live tensor bytes on the backend by wrapping tensor() and dispose(). */
-function trackTensors(b: Backend) {
-  let live = 0, peak = 0;
-  const sizes = new WeakMap<Tensor, number>();
-  const tensor = b.tensor.bind(b), dispose = b.dispose.bind(b);
-  b.tensor = (shape, data, label) => {
-    const t = tensor(shape, data, label);
-    sizes.set(t, t.size * 4);
-    live += t.size * 4;
-    peak = Math.max(peak, live);
-    return t;
-  };
-  b.dispose = (t) => { live -= sizes.get(t) ?? 0; dispose(t); };
-  return () => peak;
-}
-
 /** One (backend, method) measurement, in this process. */
 async function measureOne(backendName: string, method: string, layers: number, seq: number, steps: number): Promise<Row> {
-  const backend = await createBackend({ backend: parseBackendChoice(backendName) }) as TrainBackend;
-  const peakTensors = trackTensors(backend);
+  const backend = await createBackend({ backend: parseBackendChoice(backendName) });
+  const peakTensors = trackTensorBytes(backend);
   let peakHeap = 0;
   const sampleHeap = () => { peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed); };
-  const config = parseModelConfig({ ...SMOLLM_135M, num_hidden_layers: layers });
-  const weights = new Map<string, Tensor>();
-  let seed = 1;
-  for (const [name, shape] of weightShapes(config)) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const data = name.endsWith('norm.weight') ? new Float32Array(size).fill(1) : uniform(size, -0.0346, 0.0346, seed++);
-    weights.set(name, backend.tensor(shape, data, name));
-  }
-  const model = new LlamaModel(backend, config, weights);
+  const model = randomModel(backend, layers);
+  const config = model.config;
   const ids = Int32Array.from({ length: seq }, (_, i) => (i * 7919) % config.vocabSize);
   const adapterConfig = METHODS[method];
   let trainable = 0;

@@ -7,6 +7,7 @@ import { evalCommand } from './cli/eval.js';
 import { generateCommand } from './cli/generate.js';
 import { mergeCommand } from './cli/merge.js';
 import { webCommand } from './cli/web.js';
+import { benchCommand } from './cli/bench.js';
 import { tokenizeCommand } from './tokenizer/cli.js';
 
 const HELP = `osteon: fine-tune language models with Bone, Bat, mini and LoRA adapters on WebGPU or WebAssembly
@@ -25,6 +26,9 @@ commands:
   web [--port N]                serve the fine-tuning page (train in a browser tab, on WebGPU or WebAssembly)
   tokenize --tokenizer FILE [--no-special] [--decode]
                                 text on stdin -> token ids (or ids -> text with --decode)
+  bench [--suite quick|full] [--platforms LIST] [--out DIR]
+                                benchmark every platform (Node, Chromium; WebGPU, wasm) beside PyTorch;
+                                writes results.json and report.html (\`osteon bench --help\`)
   info                          list the compute backends found here (adapter, limits, features)
   doctor [--fixtures DIR] [--json]
                                 check every backend's kernels against PEFT's golden outputs
@@ -42,6 +46,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   merge: mergeCommand,
   tokenize: tokenizeCommand,
   web: webCommand,
+  bench: benchCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

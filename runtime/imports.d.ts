@@ -11,3 +11,7 @@ declare module '*.safetensors' {
   const bytes: Uint8Array;
   export default bytes;
 }
+declare module '*.py' {
+  const source: string;
+  export default source;
+}

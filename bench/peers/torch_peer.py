@@ -1,0 +1,112 @@
+# PyTorch (and PEFT's MiSS and LoRA when `import peft` works) on the benchmark's matmul and adapter-layer
+# workloads, for `osteon bench`: the suite arrives as JSON on stdin, one platform result (bench/schema.ts)
+# leaves as JSON on stdout. CPU always; CUDA too when torch sees a GPU (a second platform).
+import json, math, os, platform, resource, sys, time
+
+import torch
+
+# As many threads as osteon's WebAssembly backend uses: every core.
+torch.set_num_threads(os.cpu_count() or 1)
+
+suite = json.load(sys.stdin)
+
+def stat(samples, unit):
+    s = sorted(samples)
+    return {"median": s[(len(s) - 1) // 2], "min": s[0], "max": s[-1], "n": len(s), "unit": unit}
+
+def repeat(fn, sync):
+    fn(); sync()
+    times, start = [], time.perf_counter()
+    while len(times) < suite["minRuns"] or ((time.perf_counter() - start) * 1000 < suite["minMs"] and len(times) < 50):
+        t0 = time.perf_counter(); fn(); sync(); times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+def bone_forward(x, w, block, r):
+    # PEFT MissLinear (init_weights=True): base output plus the chunk sum of the zero-padded input times the block.
+    y = x @ w.T
+    n_in = x.shape[-1]
+    pad = (-n_in) % r
+    if pad:
+        x = torch.nn.functional.pad(x, (0, pad))
+    return y + x.reshape(x.shape[0], -1, r).sum(dim=1) @ block
+
+def bat_forward(x, w, block, r):
+    # PEFT MissLinear (init_weights="bat"): the block-affine weight W_ik (I + B_i) + B_i, then the linear.
+    o, i = w.shape
+    wb = w.reshape(o // r, r, i // r, r).permute(0, 2, 1, 3)
+    delta = wb @ block.unsqueeze(1) + block.unsqueeze(1)
+    w2 = w + delta.permute(0, 2, 1, 3).reshape(o, i)
+    return x @ w2.T
+
+def lora_forward(x, w, a, b, scale):
+    return x @ w.T + (x @ a.T) @ b.T * scale
+
+def run(device):
+    sync = (lambda: torch.cuda.synchronize()) if device == "cuda" else (lambda: None)
+    results = []
+    for n in suite["matmul"]:
+        dtypes = [torch.float32, torch.bfloat16] if device == "cpu" else [torch.float32, torch.float16]
+        for dt in dtypes:
+            g = torch.Generator().manual_seed(6)
+            a = (torch.rand(n, n, generator=g) * 2 - 1).to(device, dt)
+            w = (torch.rand(n, n, generator=g) * 2 - 1).to(device, dt)
+            c = a @ w.T
+            ref = a.double() @ w.double().T
+            err = float((c.double() - ref).abs().max() / ref.abs().max())
+            tol = 1e-4 if dt == torch.float32 else 2e-2
+            if not err <= tol:
+                raise SystemExit(f"matmul {n} {dt} differs from float64 by {err}")
+            times = repeat(lambda: a @ w.T, sync)
+            name = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}[dt]
+            results.append({"workload": "matmul", "case": f"{n}x{n}x{n} {name}", "check": f"passed: vs float64 within {tol} ({err:.1e})",
+                            "metrics": {"ms": stat(times, "ms"), "gflops": stat([2 * n ** 3 / (t * 1e6) for t in times], "GFLOP/s")}})
+    N = suite["adapterTokens"]
+    for o, i in suite["adapterShapes"]:
+        r = min(64, o, i)
+        lora_r = max(1, round(r * o / (i + o)))
+        g = torch.Generator().manual_seed(1)
+        w = ((torch.rand(o, i, generator=g) * 2 - 1) * 0.05).to(device)
+        x = (torch.rand(N, i, generator=g) * 2 - 1).to(device).requires_grad_()
+        dy = (torch.rand(N, o, generator=g) * 2 - 1).to(device)
+        cases = [("frozen", lambda: x @ w.T, [])]
+        block = ((torch.rand(r, o, generator=g) * 2 - 1) * 0.01).to(device).requires_grad_()
+        cases.append((f"bone r={r}", lambda: bone_forward(x, w, block, r), [block]))
+        if o % r == 0 and i % r == 0:
+            bb = ((torch.rand(o // r, r, r, generator=g) * 2 - 1) * 0.01).to(device).requires_grad_()
+            cases.append((f"bat r={r}", lambda: bat_forward(x, w, bb, r), [bb]))
+        la = ((torch.rand(lora_r, i, generator=g) * 2 - 1) * 0.01).to(device).requires_grad_()
+        lb = ((torch.rand(o, lora_r, generator=g) * 2 - 1) * 0.01).to(device).requires_grad_()
+        cases.append((f"lora r={lora_r}", lambda: lora_forward(x, w, la, lb, 2.0), [la, lb]))
+        # Check Bone's chunked form against its dense weight change (dW[o, c] = B[c mod r, o]).
+        dense = w + block.detach().T.repeat(1, math.ceil(i / r))[:, :i]
+        err = float(((bone_forward(x, w, block, r) - x @ dense.T).abs().max() / (x @ dense.T).abs().max()).detach())
+        if not err <= 1e-4:
+            raise SystemExit(f"bone forward differs from its dense form by {err}")
+        for name, fwd, params in cases:
+            def step():
+                x.grad = None
+                for p in params:
+                    p.grad = None
+                fwd().backward(dy)
+            times = repeat(step, sync)
+            results.append({"workload": "adapter", "case": f"{name}, {o}x{i}, N={N}", "check": f"passed: Bone's chunked form vs its dense weight ({err:.1e})",
+                            "metrics": {"ms": stat(times, "ms")}})
+    return results
+
+out = []
+devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+for device in devices:
+    t0 = time.perf_counter()
+    try:
+        import peft  # noqa: F401
+        peft_version = peft.__version__
+    except Exception:
+        peft_version = "not installed"
+    name = torch.cuda.get_device_name() if device == "cuda" else (platform.processor() or platform.machine())
+    results = run(device)
+    out.append({"info": {"platform": f"pytorch-{device}", "backend": f"torch {device}", "device": name,
+                         "details": {"torch": torch.__version__, "threads": torch.get_num_threads(), "peft": peft_version},
+                         "runtime": f"Python {platform.python_version()}"},
+                "results": results, "memory": {"peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024},
+                "seconds": time.perf_counter() - t0})
+print(json.dumps(out))
