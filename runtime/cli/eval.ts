@@ -29,10 +29,11 @@ export async function evalCommand(args: string[]): Promise<number> {
   try {
     const opened = await openModel(backend, o.model);
     if (o.adapter) await loadAdapter(opened.model, nodeFiles(resolve(o.adapter)));
-    const text = readFileSync(file, 'utf8');
+    const bytes = readFileSync(file);
+    const vocab = opened.config.vocabSize;
     const examples = file.endsWith('.txt')
-      ? examplesFromText(text, opened.tokenizer ?? (() => { throw new Error('[eval] a .txt file needs a tokenizer.json in the model folder'); })(), file)
-      : examplesFromJsonl(text, opened.tokenizer, file, opened.eos);
+      ? examplesFromText(bytes, opened.tokenizer ?? (() => { throw new Error('[eval] a .txt file needs a tokenizer.json in the model folder'); })(), file, vocab)
+      : examplesFromJsonl(bytes, opened.tokenizer, file, opened.eos, vocab);
     // One example per batch: rows keep their own lengths, so nothing is padded or cut.
     const result = await evaluate(opened.model, examples.flatMap((e) => toBatches([e], 1)));
     if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);

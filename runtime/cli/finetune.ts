@@ -47,14 +47,14 @@ function num(v: string | undefined, name: string, fallback: number): number {
   return n;
 }
 
-function loadExamples(path: string | undefined, tok: DataTokenizer | null, eos: number | undefined): Example[] {
-  if (!path) return BUILTIN_DATA.map((row, i) => exampleFromRow(row, tok, 'built-in data', i + 1, eos));
+function loadExamples(path: string | undefined, tok: DataTokenizer | null, eos: number | undefined, vocabSize: number): Example[] {
+  if (!path) return BUILTIN_DATA.map((row, i) => exampleFromRow(row, tok, 'built-in data', i + 1, eos, vocabSize));
   const file = resolve(path);
   if (!existsSync(file)) throw new Error(`[data] ${file} does not exist`);
-  const text = readFileSync(file, 'utf8');
-  if (file.endsWith('.jsonl') || file.endsWith('.json')) return examplesFromJsonl(text, tok, file, eos);
+  const bytes = readFileSync(file);
+  if (file.endsWith('.jsonl') || file.endsWith('.json')) return examplesFromJsonl(bytes, tok, file, eos, vocabSize);
   if (!tok) throw new Error(`[data] ${file} is plain text but the model folder has no tokenizer.json`);
-  return examplesFromText(text, tok, file);
+  return examplesFromText(bytes, tok, file, vocabSize);
 }
 
 export async function finetuneCommand(args: string[]): Promise<number> {
@@ -105,7 +105,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
     const opened = await openModel(backend, o.model);
     opened.model.recompute = o.recompute!;
     const eos = opened.eos ?? (builtin ? BUILTIN_EOS : undefined);
-    const examples = loadExamples(o.data, opened.tokenizer, eos);
+    const examples = loadExamples(o.data, opened.tokenizer, eos, opened.config.vocabSize);
     const { train, held } = splitHeldOut(examples, num(o['held-out'], 'held-out', 0.1), config.seed);
     const rows = toRows(train, seqLen, !o['no-pack']);
     const heldBatches = held.length ? toBatches(toRows(held, seqLen, false), config.batchSize) : [];

@@ -71,7 +71,7 @@ export class Tokenizer {
       try {
         parsed = JSON.parse(json);
       } catch (e) {
-        throw new TokenizerError(`tokenizer.json is not valid JSON (${(e as Error).message}); pass the file's text or its parsed object`);
+        throw new TokenizerError(`tokenizer.json is not valid JSON (${(e as Error).message}); pass the file's text or its parsed object`, 'tokenizer.json');
       }
     }
     const tokenizer = new Tokenizer(readPlan(parsed));
@@ -106,7 +106,7 @@ export class Tokenizer {
       if ((await stat(path)).isDirectory()) file = join(path, 'tokenizer.json');
       bytes = await readFile(file);
     } catch (e) {
-      throw new TokenizerError(`cannot read ${file} (${(e as Error).message}); pass a tokenizer.json, its binary form, or a folder holding a tokenizer.json`);
+      throw new TokenizerError(`cannot read ${file} (${(e as Error).message}); pass a tokenizer.json, its binary form, or a folder holding a tokenizer.json`, file);
     }
     const tokenizer = isBinary(bytes) ? Tokenizer.fromBinary(bytes) : Tokenizer.fromJSON(new TextDecoder().decode(bytes));
     const configPath = join(dirname(file), 'tokenizer_config.json');
