@@ -1,6 +1,6 @@
 // The reliability cases of issue 10, one by one: each bad input that used to give a silent NaN, a hang, a
 // wrapped number or an untyped JavaScript error is now an OsteonError naming its component, the file and the
-// value, before any work.
+// value, before any work; and an evaluation that turns non-finite names the first layer where it did.
 // tests/fuzz.test.ts covers the same parsers with generated inputs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,7 +14,8 @@ import { parseModelConfig } from '../runtime/model/config.js';
 import { filesFromMap } from '../runtime/model/files.js';
 import { loadAdapter } from '../runtime/peft/adapter.js';
 import { parsePeftConfig } from '../runtime/peft/config.js';
-import { examplesFromJsonl } from '../runtime/train/data.js';
+import { examplesFromJsonl, toBatches } from '../runtime/train/data.js';
+import { evaluate } from '../runtime/train/trainer.js';
 import { fixturesDir } from './helpers.js';
 
 const test = suite('reliability');
@@ -139,6 +140,25 @@ test('safetensors: offsets must cover the data exactly and be exact integers, in
     'safetensors', '/m/model.safetensors', /truncated/);
 });
 
+test('weights holding NaN or Inf are refused at load, naming the tensor and the count', async () => {
+  const file = readSafetensors(weights);
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const t of file.tensors.values()) tensors[t.name] = { dtype: 'F32', shape: t.shape, data: toFloat32(t) };
+  const norm = tensors['model.layers.1.post_attention_layernorm.weight'].data as Float32Array;
+  norm[3] = NaN; norm[5] = Infinity; norm[7] = -Infinity;
+  await refused(() => loadModel(new ReferenceBackend(), model({ 'config.json': configText, 'model.safetensors': writeSafetensors(tensors) })),
+    'checkpoint', '/m/model.safetensors', /"model.layers.1.post_attention_layernorm.weight" holds 3 NaN or infinite value\(s\) of 64/);
+  // An adapter too.
+  const loaded = await loadModel(new ReferenceBackend(), model({ 'config.json': configText, 'model.safetensors': weights }));
+  const adapterFile = readSafetensors(new Uint8Array(readFileSync(join(dir, 'adapter', 'adapter_model.safetensors'))));
+  const adapterTensors: Record<string, TensorToWrite> = {};
+  for (const t of adapterFile.tensors.values()) adapterTensors[t.name] = { dtype: 'F32', shape: t.shape, data: toFloat32(t) };
+  const block = 'base_model.model.model.layers.0.mlp.up_proj.miss_block';
+  (adapterTensors[block].data as Float32Array)[0] = NaN;
+  const adapter = filesFromMap(new Map([['adapter_config.json', readFileSync(join(dir, 'adapter', 'adapter_config.json'))], ['adapter_model.safetensors', writeSafetensors(adapterTensors)]]), '/a');
+  await refused(() => loadAdapter(loaded.model, adapter), 'peft', '/a/adapter_model.safetensors', new RegExp(`${block} holds 1 NaN or infinite value`));
+});
+
 test('data rows: ids and labels must be integers in the vocabulary; file, line and field are named', async () => {
   const rows = (...lines: string[]) => encode(lines.join('\n'));
   const ok = '{"input_ids": [1, 2, 3]}';
@@ -152,6 +172,16 @@ test('data rows: ids and labels must be integers in the vocabulary; file, line a
   const bytes = Uint8Array.from([...encode(`${ok}\n{"text": "caf`), 0xe9, ...encode('"}')]);
   await refused(() => examplesFromJsonl(bytes, null, '/d/train.jsonl'), 'data', '/d/train.jsonl', /:2: byte 38 \(0xe9\) is not valid UTF-8; save the file as UTF-8/);
   assert.equal([...examplesFromJsonl(rows(ok, '{"input_ids": [4, 5], "labels": [-100, 5]}'), null, 'ok.jsonl', 2, 300)[1].labels], [-100, 5]);
+});
+
+test('an evaluation whose loss is not finite names the first layer where values became non-finite', async () => {
+  const loaded = await loadModel(new ReferenceBackend(), model({ 'config.json': configText, 'model.safetensors': weights }));
+  const batches = toBatches(examplesFromJsonl('{"input_ids": [1, 2, 3, 4, 5, 6]}', null, 'eval.jsonl', 2, 300), 1);
+  const finite = await evaluate(loaded.model, batches);
+  assert.ok(Number.isFinite(finite.loss));
+  const down = loaded.model.namedWeights().get('model.layers.1.mlp.down_proj.weight')!;
+  loaded.model.backend.write(down, new Float32Array(down.size).fill(3e38)); // overflows float32 in layer 1 only
+  await refused(() => evaluate(loaded.model, batches), 'eval', '', /the loss of batch 1 is NaN: values first become NaN or infinite in model.layers.1;/);
 });
 
 test.run();

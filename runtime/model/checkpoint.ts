@@ -8,7 +8,8 @@
 // float32.
 // Everything is checked before the first tensor is read: config.json (runtime/model/config.ts), the size of
 // the model against what the backend can hold, the index and that every shard it names exists, each shard's
-// header (its tensors must cover its data exactly). Errors are OsteonErrors naming the file.
+// header (its tensors must cover its data exactly). While reading, a tensor holding NaN or Inf is refused with
+// its name and count, so bad weights never turn into a silent NaN loss. Errors are OsteonErrors naming the file.
 // Not handled: PyTorch .bin checkpoints, quantised weights (rejected by runtime/model/config.ts).
 import { bad, parseSafetensorsHeader, safetensorsHeaderLength, type TensorEntry, toFloat32 } from '../safetensors.js';
 import type { Backend, Tensor } from '../backend.js';
@@ -74,6 +75,13 @@ async function openShard(files: FileSource, path: string): Promise<Shard> {
   return { path, dataStart, entries };
 }
 
+/** How many values are NaN or infinite. */
+export function countNonFinite(values: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) n++;
+  return n;
+}
+
 /** Read the named tensors as float32, one at a time, and pass each to `take` (which uploads it). Shapes must
  *  match `wanted` exactly; a missing tensor or a shape mismatch names the tensor and the file. */
 export async function readTensors(
@@ -103,7 +111,13 @@ export async function readTensors(
       }
       const bytes = await files.read(path, { start: shard.dataStart + e.start, end: shard.dataStart + e.end });
       if (bytes.byteLength !== e.end - e.start) bad(`${files.name}/${path}`, `"${name}" is cut short (truncated file)`);
-      take(name, shape, toFloat32({ name, dtype: e.dtype, shape: e.shape, bytes }));
+      const values = toFloat32({ name, dtype: e.dtype, shape: e.shape, bytes });
+      const nonFinite = countNonFinite(values);
+      if (nonFinite) {
+        fail(`${files.name}/${path}`, `${files.name}/${path}: "${name}" holds ${nonFinite} NaN or infinite value(s) of ${values.length}; ` +
+          'the checkpoint is damaged (or was saved after training diverged): use another copy of the weights');
+      }
+      take(name, shape, values);
     }
   }
 }

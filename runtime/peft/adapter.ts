@@ -7,6 +7,7 @@ import { type LayerAdapter } from '../adapters/linear.js';
 import { checkConfig, paramShapes } from '../adapters/config.js';
 import { readSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../safetensors.js';
 import { type FileSource, readJsonFile } from '../model/files.js';
+import { countNonFinite } from '../model/checkpoint.js';
 import { OsteonError, inFile, shown } from '../errors.js';
 import type { LlamaModel } from '../model/llama.js';
 import { type PeftAdapterConfig, parsePeftConfig, peftConfigText } from './config.js';
@@ -84,7 +85,13 @@ export async function loadAdapter(model: LlamaModel, files: FileSource, name = '
           `${config.adapter.variant} r=${config.adapter.r} needs [${shape}]: the file was made with another r than ${CONFIG_FILE} says, ` +
           'or for a different base model', weights);
       }
-      perParam.set(param, toFloat32(t));
+      const data = toFloat32(t);
+      const bad = countNonFinite(data);
+      if (bad) {
+        throw new OsteonError('peft', `${weights}: ${key} holds ${bad} NaN or infinite value(s) of ${data.length}; ` +
+          'the adapter is damaged or its training diverged: train it again with a lower --lr', weights);
+      }
+      perParam.set(param, data);
       used.add(key);
     }
     values.set(path, perParam);
