@@ -83,7 +83,9 @@ test('config.json: values that gave NaN losses are refused with the field and va
 test('config.json: a size no backend holds is refused at once, with the size, instead of hanging', async () => {
   const started = Date.now();
   await refused(() => parseModelConfig({ ...config, num_hidden_layers: 1e9 }), 'config', 'config.json', /num_hidden_layers=1000000000 is more than any model osteon can run/);
-  await refused(() => parseModelConfig({ ...config, head_dim: 2 ** 40 }), 'config', 'config.json', /q_proj .* would hold 2.81e\+14 values \(1.0 PiB as float32\), more than one tensor can hold/);
+  await refused(() => parseModelConfig({ ...config, head_dim: 2 ** 40 }), 'config', 'config.json', /head_dim=1099511627776 is more than any model osteon can run/);
+  await refused(() => parseModelConfig({ ...config, vocab_size: 2 ** 30 }), 'config', 'config.json', /embed_tokens .* would hold 6.87e\+10 values \(256.0 GiB as float32\), more than one tensor can hold/);
+  await refused(() => parseModelConfig({ ...config, hidden_size: 1, num_attention_heads: 1, num_key_value_heads: 1, head_dim: 2 ** 31 }), 'config', 'config.json', /head_dim=2147483648/);
   await refused(() => parseModelConfig({ ...config, num_hidden_layers: 4000, hidden_size: 65536, head_dim: 128, num_attention_heads: 512, num_key_value_heads: 512 }), 'config', 'config.json', /the model would have .* weights \(.* TiB as float32/);
   assert.ok(Date.now() - started < 1000, 'size checks must not build per-layer tables first');
   // A model that fits the format but not the wasm backend's 4 GiB is refused before any tensor is read.

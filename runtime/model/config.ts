@@ -38,10 +38,11 @@ export interface ModelConfig {
 const SUPPORTED_TYPES: ModelType[] = ['llama', 'qwen2', 'mistral'];
 
 /** Above these no backend can hold the model (a Float32Array holds at most 2^32 values; the largest published
- *  dense models have about 4e11 parameters and under 200 layers), so the config is refused before any table
- *  of that size is built. */
+ *  dense models have about 4e11 parameters, under 200 layers and heads of at most 256 dimensions), so the
+ *  config is refused before any per-layer or rotary table of that size is built. */
 export const MAX_PARAMETERS = 2 ** 40;
 export const MAX_LAYERS = 4096;
+export const MAX_HEAD_DIM = 2 ** 16;
 export const MAX_TENSOR_VALUES = 2 ** 32;
 
 /** Reads fields of one config.json, naming the file in every error. */
@@ -148,6 +149,7 @@ export function weightCount(c: Sizes): number {
 /** Refuse sizes no backend can hold, naming the size and the fields that set it. */
 function checkSize(f: Fields, c: Sizes): void {
   if (c.layers > MAX_LAYERS) f.fail(`num_hidden_layers=${c.layers} is more than any model osteon can run (at most ${MAX_LAYERS}); check the value`);
+  if (c.headDim > MAX_HEAD_DIM) f.fail(`head_dim=${c.headDim} is more than any model osteon can run (at most ${MAX_HEAD_DIM}); check the value`);
   const largest: [string, number][] = [
     ['embed_tokens (vocab_size x hidden_size)', c.vocabSize * c.hidden],
     ['q_proj (num_attention_heads x head_dim x hidden_size)', c.heads * c.headDim * c.hidden],
