@@ -7,7 +7,7 @@
 // applied: the model computes PEFT's eval-mode numbers. Every error is an OsteonError of component "peft"
 // naming the file (`source`, adapter_config.json unless the caller knows its path).
 import type { AdapterConfig } from '../adapters/config.js';
-import { OsteonError, parseJsonObject, shown } from '../errors.js';
+import { OsteonError, inFile, parseJsonObject, shown } from '../errors.js';
 
 export type PeftType = 'MISS' | 'BONE' | 'LORA';
 
@@ -30,11 +30,9 @@ export interface PeftAdapterConfig {
   raw: Record<string, unknown>;
 }
 
-/** The file being parsed, for errors (parsePeftConfig sets it; parsing is synchronous). */
-let file = 'adapter_config.json';
-
+/** A field error; parsePeftConfig adds the file (inFile). */
 function fail(message: string): never {
-  throw new OsteonError('peft', `${message}; file: ${file}`, file);
+  throw new OsteonError('peft', message);
 }
 
 function unsupported(field: string, value: unknown, hint = ''): never {
@@ -85,11 +83,18 @@ function probability(raw: Record<string, unknown>, field: string): number {
 
 /** Parse adapter_config.json (its text or the parsed object); `source` names the file in errors. */
 export function parsePeftConfig(json: string | Record<string, unknown>, source = 'adapter_config.json'): PeftAdapterConfig {
-  file = source;
   if (typeof json !== 'string' && (typeof json !== 'object' || json === null || Array.isArray(json))) {
     throw new OsteonError('peft', `${source} must hold a JSON object, not ${shown(json)}; fix or re-export the file`, source);
   }
   const raw = typeof json === 'string' ? parseJsonObject(json, 'peft', source) : { ...json };
+  try {
+    return parseFields(raw);
+  } catch (e) {
+    throw inFile(e, source);
+  }
+}
+
+function parseFields(raw: Record<string, unknown>): PeftAdapterConfig {
   for (const field of ['base_model_name_or_path', 'revision', 'task_type']) {
     if (raw[field] != null && typeof raw[field] !== 'string') fail(`${field}=${shown(raw[field])} must be a string or null`);
   }
