@@ -4,7 +4,8 @@
 // tests/fuzz.test.ts covers the same parsers with generated inputs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OsteonError } from '../runtime/errors.js';
 import { readSafetensors, writeSafetensors, toFloat32, type TensorToWrite } from '../runtime/safetensors.js';
@@ -16,6 +17,7 @@ import { loadAdapter } from '../runtime/peft/adapter.js';
 import { parsePeftConfig } from '../runtime/peft/config.js';
 import { examplesFromJsonl, toBatches } from '../runtime/train/data.js';
 import { evaluate } from '../runtime/train/trainer.js';
+import { Tokenizer } from '../runtime/tokenizer/index.js';
 import { fixturesDir } from './helpers.js';
 
 const test = suite('reliability');
@@ -174,6 +176,17 @@ test('data rows: ids and labels must be integers in the vocabulary; file, line a
   const bytes = Uint8Array.from([...encode(`${ok}\n{"text": "caf`), 0xe9, ...encode('"}')]);
   await refused(() => examplesFromJsonl(bytes, null, '/d/train.jsonl'), 'data', '/d/train.jsonl', /:2: byte 38 \(0xe9\) is not valid UTF-8; save the file as UTF-8/);
   assert.equal([...examplesFromJsonl(rows(ok, '{"input_ids": [4, 5], "labels": [-100, 5]}'), null, 'ok.jsonl', 2, 300)[1].labels], [-100, 5]);
+});
+
+test('tokenizer.json with bytes that are not UTF-8 is refused with the byte offset, not read as U+FFFD', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'osteon-tokenizer-'));
+  const file = join(folder, 'tokenizer.json');
+  writeFileSync(file, Uint8Array.from([...encode('{"version": "1.0",\n "x": "'), 0xc0, 0x80, ...encode('"}')]));
+  try {
+    await refused(() => Tokenizer.fromFile(file), 'tokenizer', file, /tokenizer.json:2: byte 26 \(0xc0\) is not valid UTF-8/);
+  } finally {
+    rmSync(folder, { recursive: true });
+  }
 });
 
 test('an evaluation whose loss is not finite names the first layer where values became non-finite', async () => {
