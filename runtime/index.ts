@@ -17,6 +17,7 @@ export { AdaptedLinear, type LayerAdapter, type LinearCache } from './adapters/l
 export { checkConfig, parameterCount, type AdapterConfig, type Variant } from './adapters/config.js';
 export { runDoctor, type DoctorReport } from './doctor/doctor.js';
 export { runFixtureCase, maxRelError, type CaseResult } from './doctor/fixture-case.js';
+export { OsteonError } from './errors.js';
 export { readSafetensors, writeSafetensors, toFloat32, toInt32 } from './safetensors.js';
 export type { SafetensorsFile, StoredTensor, DType, TensorToWrite } from './safetensors.js';
 // Whole models and PEFT adapter folders (model ops run on backends that implement ModelBackend).

@@ -1,8 +1,11 @@
 // safetensors reading and writing (https://huggingface.co/docs/safetensors format): an 8-byte little-endian
 // header length, a JSON header {name: {dtype, shape, data_offsets}, __metadata__?: {string: string}}, then the
-// raw little-endian tensor bytes. The header is validated strictly: a corrupt or truncated file fails here
-// with the reason, never later as wrong numbers. Tensors are views into the given bytes (no copy) until
-// converted with `toFloat32` / `toInt32`.
+// raw little-endian tensor bytes. The header is validated strictly, as the format's reference (the Rust
+// crate's `validate`) does: the tensors' offsets must cover the data exactly, with no hole before, between or
+// after them and no overlap, and every offset must be an exact integer (below 2^53). A corrupt or truncated
+// file fails here with an OsteonError naming the file and the reason, never later as wrong numbers. Tensors
+// are views into the given bytes (no copy) until converted with `toFloat32` / `toInt32`.
+import { OsteonError } from './errors.js';
 
 export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -22,15 +25,17 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-function bad(source: string, msg: string): never {
-  throw new Error(`[safetensors] ${source}: ${msg}`);
+/** Refuse a damaged file: `source` names it. */
+export function bad(source: string, msg: string): never {
+  throw new OsteonError('safetensors', `${source}: ${msg}; download or export the file again`, source);
 }
 
 /** Parse a whole safetensors file held in memory. `source` names it in errors. */
 export function readSafetensors(file: Uint8Array, source = 'file'): SafetensorsFile {
   const headerLen = safetensorsHeaderLength(file, file.byteLength, source);
   const data = file.subarray(8 + headerLen);
-  const { entries, metadata } = parseSafetensorsHeader(file.subarray(8, 8 + headerLen), data.byteLength, source);
+  const { entries, metadata, dataEnd } = parseSafetensorsHeader(file.subarray(8, 8 + headerLen), data.byteLength, source);
+  if (dataEnd !== data.byteLength) bad(source, `${data.byteLength - dataEnd} byte(s) follow the last tensor, which ends at data byte ${dataEnd}`);
   const tensors = new Map<string, StoredTensor>();
   for (const e of entries.values()) tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, bytes: data.subarray(e.start, e.end) });
   return { tensors, metadata };
@@ -57,8 +62,9 @@ export function safetensorsHeaderLength(first8: Uint8Array, fileSize: number, so
 }
 
 /** Validate and parse the JSON header alone, so a large file can be read tensor by tensor. `dataLength` is
- *  the byte count after the header (Infinity when unknown: reads must then check their own length). */
-export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: number, source = 'file'): { entries: Map<string, TensorEntry>; metadata: Record<string, string> } {
+ *  the byte count after the header (Infinity when unknown: the caller must then check that the data ends
+ *  exactly at `dataEnd`, where the last tensor ends). */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: number, source = 'file'): { entries: Map<string, TensorEntry>; metadata: Record<string, string>; dataEnd: number } {
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
@@ -71,7 +77,7 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: numb
   const spans: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
-      if (typeof entry !== 'object' || entry === null) bad(source, '__metadata__ must be an object of strings');
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) bad(source, '__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(entry)) {
         if (typeof v !== 'string') bad(source, `__metadata__.${k} must be a string`);
         metadata[k] = v;
@@ -79,27 +85,33 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: numb
       continue;
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e !== 'object' || e === null) bad(source, `tensor "${name}" has no description`);
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) bad(source, `tensor "${name}" has no description`);
     if (typeof e.dtype !== 'string' || !(e.dtype in BYTES)) bad(source, `tensor "${name}" has unsupported dtype ${JSON.stringify(e.dtype)}`);
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) bad(source, `tensor "${name}" has a bad shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) bad(source, `tensor "${name}" has a bad shape ${JSON.stringify(shape)}`);
     const offsets = e.data_offsets;
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isInteger(d) && d >= 0) || offsets[0] > offsets[1]) {
-      bad(source, `tensor "${name}" has bad data_offsets ${JSON.stringify(offsets)}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0) || offsets[0] > offsets[1]) {
+      bad(source, `tensor "${name}" has bad data_offsets ${JSON.stringify(offsets)} (two integers 0 <= start <= end < 2^53)`);
     }
     const dtype = e.dtype as DType;
     const [start, end] = offsets as [number, number];
     const expected = shape.reduce((a: number, b: number) => a * b, 1) * BYTES[dtype];
-    if (end - start !== expected) bad(source, `tensor "${name}" ${dtype}[${shape}] needs ${expected} bytes, data_offsets give ${end - start}`);
+    if (!Number.isSafeInteger(expected) || end - start !== expected) bad(source, `tensor "${name}" ${dtype}[${shape}] needs ${expected} bytes, data_offsets give ${end - start}`);
     if (end > dataLength) bad(source, `tensor "${name}" ends at byte ${end} but the data holds ${dataLength} (truncated file)`);
     spans.push([start, end, name]);
     entries.set(name, { name, dtype, shape: shape as number[], start, end });
   }
-  spans.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i][0] < spans[i - 1][1]) bad(source, `tensors "${spans[i - 1][2]}" and "${spans[i][2]}" overlap`);
+  // Sorted by start, then end (so empty tensors sit before a tensor starting at the same byte), each tensor
+  // must begin exactly where the previous one ended.
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let at = 0, previous = '';
+  for (const [start, end, name] of spans) {
+    if (start < at) bad(source, `tensors "${previous}" and "${name}" overlap (data bytes ${start}-${at})`);
+    if (start > at) bad(source, `data bytes ${at}-${start} ${previous ? `between tensors "${previous}" and "${name}"` : `before the first tensor "${name}"`} belong to no tensor`);
+    at = end;
+    previous = name;
   }
-  return { entries, metadata };
+  return { entries, metadata, dataEnd: at };
 }
 
 /** The tensor's values as float32 (F32 copied, F16/BF16/F64 converted). */
@@ -123,7 +135,7 @@ export function toFloat32(t: StoredTensor): Float32Array {
       return out;
     }
     default:
-      throw new Error(`[safetensors] tensor "${t.name}" is ${t.dtype}, not a floating-point tensor`);
+      throw new OsteonError('safetensors', `tensor "${t.name}" is ${t.dtype}, not a floating-point tensor`);
   }
 }
 
@@ -137,7 +149,7 @@ export function toInt32(t: StoredTensor): Int32Array {
     switch (t.dtype) {
       case 'I64': {
         const v = view.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) throw new Error(`[safetensors] tensor "${t.name}" value ${v} does not fit in int32`);
+        if (v > 2147483647n || v < -2147483648n) throw new OsteonError('safetensors', `tensor "${t.name}" value ${v} does not fit in int32`);
         out[i] = Number(v);
         break;
       }
@@ -145,7 +157,7 @@ export function toInt32(t: StoredTensor): Int32Array {
       case 'I16': out[i] = view.getInt16(i * 2, true); break;
       case 'I8': out[i] = view.getInt8(i); break;
       case 'U8': case 'BOOL': out[i] = view.getUint8(i); break;
-      default: throw new Error(`[safetensors] tensor "${t.name}" is ${t.dtype}, not an integer tensor`);
+      default: throw new OsteonError('safetensors', `tensor "${t.name}" is ${t.dtype}, not an integer tensor`);
     }
   }
   return out;
@@ -173,7 +185,7 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadat
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     const n = t.shape.reduce((a, b) => a * b, 1);
-    if (n !== t.data.length) throw new Error(`[safetensors] tensor "${name}" shape [${t.shape}] needs ${n} values, got ${t.data.length}`);
+    if (n !== t.data.length) throw new OsteonError('safetensors', `tensor "${name}" shape [${t.shape}] needs ${n} values, got ${t.data.length}`);
     const bytes = t.data.byteLength;
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;

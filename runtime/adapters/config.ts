@@ -1,6 +1,8 @@
 // Adapter configurations as PEFT spells them, and the checks that reject impossible shapes up front.
 // Math and semantics: docs in BONE.md (Bone = PEFT MiSS init_weights=true, mini = "mini", Bat = "bat").
 
+import { OsteonError } from '../errors.js';
+
 export type Variant = 'bone' | 'mini' | 'bat' | 'lora';
 
 // `dropout` (PEFT's miss_dropout / lora_dropout) applies to the adapter's input during training only;
@@ -14,23 +16,23 @@ export type AdapterConfig = BoneConfig | MiniConfig | BatConfig | LoraConfig;
 /** Throws a clear error when `config` cannot adapt a [out, in] linear layer. */
 export function checkConfig(config: AdapterConfig, inF: number, out: number, layer = 'layer'): void {
   const { variant, r } = config;
-  if (!Number.isInteger(r) || r < 1) throw new Error(`[${variant}] r=${r} on ${layer} must be a positive integer`);
+  if (!Number.isInteger(r) || r < 1) throw new OsteonError(variant, `r=${r} on ${layer} must be a positive integer`);
   if (variant === 'bat') {
     if (inF % r !== 0) {
-      throw new Error(`[bat] in_features=${inF} of ${layer} is not divisible by r=${r}; Bat needs whole r x r blocks (use Bone, or an r that divides ${inF})`);
+      throw new OsteonError('bat', `in_features=${inF} of ${layer} is not divisible by r=${r}; Bat needs whole r x r blocks (use Bone, or an r that divides ${inF})`);
     }
     if (out % r !== 0) {
-      throw new Error(`[bat] out_features=${out} of ${layer} is not divisible by r=${r}; Bat needs whole r x r blocks (use Bone, or an r that divides ${out})`);
+      throw new OsteonError('bat', `out_features=${out} of ${layer} is not divisible by r=${r}; Bat needs whole r x r blocks (use Bone, or an r that divides ${out})`);
     }
   }
   if (variant === 'mini') {
     const m = config.miniR;
-    if (!Number.isInteger(m) || m < 1) throw new Error(`[mini] mini_r=${m} on ${layer} must be a positive integer`);
-    if (out % m !== 0) throw new Error(`[mini] out_features=${out} of ${layer} is not divisible by mini_r=${m} (choose a mini_r that divides ${out})`);
+    if (!Number.isInteger(m) || m < 1) throw new OsteonError('mini', `mini_r=${m} on ${layer} must be a positive integer`);
+    if (out % m !== 0) throw new OsteonError('mini', `out_features=${out} of ${layer} is not divisible by mini_r=${m} (choose a mini_r that divides ${out})`);
   }
-  if (variant === 'lora' && !(Number.isFinite(config.alpha))) throw new Error(`[lora] lora_alpha=${config.alpha} on ${layer} must be a number`);
+  if (variant === 'lora' && !(Number.isFinite(config.alpha))) throw new OsteonError('lora', `lora_alpha=${config.alpha} on ${layer} must be a number`);
   const p = 'dropout' in config ? config.dropout ?? 0 : 0;
-  if (!(p >= 0 && p < 1)) throw new Error(`[${variant}] dropout=${p} on ${layer} must be in [0, 1)`);
+  if (!(p >= 0 && p < 1)) throw new OsteonError(variant, `dropout=${p} on ${layer} must be in [0, 1)`);
 }
 
 /** Shape of each trainable tensor of the adapter on a [out, in] layer. */

@@ -19,7 +19,7 @@ export interface EvaluateOptions {
 export async function evaluate(o: EvaluateOptions = {}): Promise<EvalResult> {
   return withModel(o, async (opened) => {
     if (o.adapter !== undefined) await openAdapter(opened, o.adapter);
-    const examples = await readExamples(o.data, opened.tokenizer, opened.eos);
+    const examples = await readExamples(o.data, opened.tokenizer, opened.eos, opened.config.vocabSize);
     // One example per batch: rows keep their own lengths, so nothing is padded or cut.
     return meanLoss(opened.model, examples.flatMap((e) => toBatches([e], 1)));
   });

@@ -5,6 +5,7 @@ import { type BackendChoice, type FullBackend, createBackend, parseBackendChoice
 import { type LoadedModel, loadModel } from '../model/checkpoint.js';
 import type { FileSource } from '../model/files.js';
 import { Tokenizer } from '../tokenizer/index.js';
+import { decodeUtf8 } from '../errors.js';
 import { builtinModelSource } from '../builtin/model.js';
 import { builtinTokenizerJson } from '../builtin/tokenizer.js';
 import { type ModelAdapter, loadAdapter } from '../peft/adapter.js';
@@ -30,7 +31,7 @@ function firstId(v: unknown): number | undefined {
   return undefined;
 }
 
-const text = async (files: FileSource, path: string) => new TextDecoder().decode(await files.read(path));
+const text = async (files: FileSource, path: string) => decodeUtf8(await files.read(path), 'tokenizer', `${files.name}/${path}`);
 
 /** A Hugging Face model folder, or the built-in model when `source` is undefined. */
 export async function openModel(backend: FullBackend, source: FolderSource | undefined, halfWeights?: boolean): Promise<OpenedModel> {

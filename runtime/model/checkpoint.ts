@@ -6,10 +6,15 @@
 // The frozen matrices (linear weights, embedding, LM head) go through `backend.weight` when it exists, so a
 // WebGPU device with shader-f16 keeps them in half precision (halfWeights, default on); norms and biases stay
 // float32.
+// Everything is checked before the first tensor is read: config.json (runtime/model/config.ts), the size of
+// the model against what the backend can hold, the index and that every shard it names exists, each shard's
+// header (its tensors must cover its data exactly). While reading, a tensor holding NaN or Inf is refused with
+// its name and count, so bad weights never turn into a silent NaN loss. Errors are OsteonErrors naming the file.
 // Not handled: PyTorch .bin checkpoints, quantised weights (rejected by runtime/model/config.ts).
-import { parseSafetensorsHeader, safetensorsHeaderLength, type TensorEntry, toFloat32 } from '../safetensors.js';
+import { bad, parseSafetensorsHeader, safetensorsHeaderLength, type TensorEntry, toFloat32 } from '../safetensors.js';
 import type { Tensor } from '../backend.js';
-import type { FileSource } from './files.js';
+import { OsteonError, shown } from '../errors.js';
+import { type FileSource, readJsonFile } from './files.js';
 import { type ModelConfig, parseModelConfig } from './config.js';
 import { LlamaModel, weightShapes } from './llama.js';
 import type { ModelBackend } from './ops.js';
@@ -18,22 +23,32 @@ import { checkModelFits } from './fits.js';
 const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
 
-async function readJson(files: FileSource, path: string): Promise<Record<string, unknown>> {
-  const text = new TextDecoder().decode(await files.read(path));
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    throw new Error(`[checkpoint] ${files.name}/${path} is not valid JSON (${(e as Error).message})`);
-  }
+function fail(file: string, message: string): never {
+  throw new OsteonError('checkpoint', message, file);
 }
+
+/** A shard name from the index: a .safetensors file of the folder itself (no path: nothing outside it). */
+const plainName = (name: unknown) => typeof name === 'string' && /^[^/\\]+\.safetensors$/.test(name);
 
 /** Which shard holds each tensor name. Shards opened on the way are left in `opened`. */
 async function shardMap(files: FileSource, opened: Map<string, Shard>): Promise<Map<string, string>> {
   if (await files.exists(INDEX)) {
-    const index = await readJson(files, INDEX);
-    const map = index.weight_map as Record<string, string> | undefined;
-    if (!map || typeof map !== 'object') throw new Error(`[checkpoint] ${files.name}/${INDEX} has no weight_map`);
-    return new Map(Object.entries(map));
+    const source = `${files.name}/${INDEX}`;
+    const index = await readJsonFile(files, INDEX, 'checkpoint');
+    const map = index.weight_map;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+      fail(source, `${source} has no weight_map object (got ${shown(map)}); re-download the index or the whole model`);
+    }
+    const entries = Object.entries(map as Record<string, unknown>);
+    const wrong = entries.find(([, file]) => !plainName(file));
+    if (wrong) fail(source, `${source}: weight_map["${wrong[0]}"]=${shown(wrong[1])} must be the file name of a .safetensors shard in the same folder`);
+    const shards = [...new Set(entries.map(([, file]) => file as string))];
+    for (const shard of shards) {
+      if (!(await files.exists(shard))) {
+        fail(`${files.name}/${shard}`, `${files.name} has no ${shard}, which ${INDEX} names as a shard (${shards.length} shards in all); download the missing shard`);
+      }
+    }
+    return new Map(entries as [string, string][]);
   }
   if (await files.exists(SINGLE)) {
     const shard = await openShard(files, SINGLE);
@@ -41,17 +56,31 @@ async function shardMap(files: FileSource, opened: Map<string, Shard>): Promise<
     return new Map([...shard.entries.keys()].map((name) => [name, SINGLE]));
   }
   const hint = (await files.exists('pytorch_model.bin')) ? ' (only pytorch_model.bin is there: convert it to safetensors first)' : '';
-  throw new Error(`[checkpoint] ${files.name} has neither ${SINGLE} nor ${INDEX}${hint}`);
+  return fail(files.name, `${files.name} has neither ${SINGLE} nor ${INDEX}${hint}`);
 }
 
 interface Shard { path: string; dataStart: number; entries: Map<string, TensorEntry> }
 
+/** A shard's header, checked against the file's length: the tensors must end exactly where the file does. */
 async function openShard(files: FileSource, path: string): Promise<Shard> {
   const source = `${files.name}/${path}`;
   const headerLen = safetensorsHeaderLength(await files.read(path, { start: 0, end: 8 }), Infinity, source);
   const header = await files.read(path, { start: 8, end: 8 + headerLen });
-  if (header.byteLength !== headerLen) throw new Error(`[safetensors] ${source}: the file ends inside its ${headerLen}-byte header (truncated)`);
-  return { path, dataStart: 8 + headerLen, entries: parseSafetensorsHeader(header, Infinity, source).entries };
+  if (header.byteLength !== headerLen) bad(source, `the file ends inside its ${headerLen}-byte header (truncated)`);
+  const dataStart = 8 + headerLen;
+  const { entries, dataEnd } = parseSafetensorsHeader(header, Infinity, source);
+  // The byte before the data's end must exist and the one after it must not: one small read, no file size.
+  const tail = await files.read(path, { start: dataStart + dataEnd - 1, end: dataStart + dataEnd + 1 });
+  if (tail.byteLength === 0) bad(source, `the tensors end at data byte ${dataEnd} but the file is shorter (truncated)`);
+  if (tail.byteLength > 1) bad(source, `bytes follow the last tensor, which ends at data byte ${dataEnd}`);
+  return { path, dataStart, entries };
+}
+
+/** How many values are NaN or infinite. */
+export function countNonFinite(values: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) n++;
+  return n;
 }
 
 /** Read the named tensors as float32, one at a time, and pass each to `take` (which uploads it). Shapes must
@@ -63,7 +92,8 @@ export async function readTensors(
   const where = await shardMap(files, opened);
   const missing = [...wanted.keys()].filter((n) => !where.has(n));
   if (missing.length) {
-    throw new Error(`[checkpoint] ${files.name} lacks ${missing.length} tensor(s) this config needs, e.g. ${missing.slice(0, 3).join(', ')} ` +
+    const listing = `${files.name}/${(await files.exists(INDEX)) ? INDEX : SINGLE}`;
+    fail(listing, `${listing} lacks ${missing.length} tensor(s) this config needs, e.g. ${missing.slice(0, 3).join(', ')} ` +
       '(config.json and the weights do not belong together, or the checkpoint is not a LLaMA-family causal LM)');
   }
   const byShard = new Map<string, string[]>();
@@ -72,17 +102,23 @@ export async function readTensors(
     const shard = opened.get(path) ?? await openShard(files, path);
     for (const name of names) {
       const e = shard.entries.get(name);
-      if (!e) throw new Error(`[checkpoint] ${files.name}/${path} does not contain "${name}" although the index says so`);
+      if (!e) fail(`${files.name}/${path}`, `${files.name}/${path} does not contain "${name}" although the index says so`);
       const shape = wanted.get(name)!;
       if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
-        throw new Error(`[checkpoint] ${files.name}/${path}: "${name}" is [${e.shape}] but config.json implies [${shape}] (config and weights do not match)`);
+        fail(`${files.name}/${path}`, `${files.name}/${path}: "${name}" is [${e.shape}] but config.json implies [${shape}] (config and weights do not match)`);
       }
       if (e.dtype !== 'F32' && e.dtype !== 'F16' && e.dtype !== 'BF16') {
-        throw new Error(`[checkpoint] ${files.name}/${path}: "${name}" is ${e.dtype}; only F32, F16 and BF16 weights can be loaded`);
+        fail(`${files.name}/${path}`, `${files.name}/${path}: "${name}" is ${e.dtype}; only F32, F16 and BF16 weights can be loaded`);
       }
       const bytes = await files.read(path, { start: shard.dataStart + e.start, end: shard.dataStart + e.end });
-      if (bytes.byteLength !== e.end - e.start) throw new Error(`[safetensors] ${files.name}/${path}: "${name}" is cut short (truncated file)`);
-      take(name, shape, toFloat32({ name, dtype: e.dtype, shape: e.shape, bytes }));
+      if (bytes.byteLength !== e.end - e.start) bad(`${files.name}/${path}`, `"${name}" is cut short (truncated file)`);
+      const values = toFloat32({ name, dtype: e.dtype, shape: e.shape, bytes });
+      const nonFinite = countNonFinite(values);
+      if (nonFinite) {
+        fail(`${files.name}/${path}`, `${files.name}/${path}: "${name}" holds ${nonFinite} NaN or infinite value(s) of ${values.length}; ` +
+          'the checkpoint is damaged (or was saved after training diverged): use another copy of the weights');
+      }
+      take(name, shape, values);
     }
   }
 }
@@ -101,11 +137,12 @@ export interface LoadOptions {
 
 /** Load a model folder onto the backend. */
 export async function loadModel(backend: ModelBackend, files: FileSource, options: LoadOptions = {}): Promise<LoadedModel> {
-  if (!(await files.exists('config.json'))) throw new Error(`[checkpoint] ${files.name} has no config.json (is it a Hugging Face model folder?)`);
-  const config = parseModelConfig(await readJson(files, 'config.json'));
-  const generation = (await files.exists('generation_config.json')) ? await readJson(files, 'generation_config.json') : null;
+  if (!(await files.exists('config.json'))) fail(files.name, `${files.name} has no config.json (is it a Hugging Face model folder?)`);
+  const source = `${files.name}/config.json`;
+  const config = parseModelConfig(await readJsonFile(files, 'config.json', 'config'), source);
   const half = options.halfWeights ?? true;
-  checkModelFits(config, backend, files.name, half);
+  checkModelFits(config, backend, source, half);
+  const generation = (await files.exists('generation_config.json')) ? await readJsonFile(files, 'generation_config.json', 'checkpoint') : null;
   const weights = new Map<string, Tensor>();
   try {
     await readTensors(files, weightShapes(config), (name, shape, data) => weights.set(name,

@@ -2,6 +2,7 @@
 // Node (runtime/model/node-files.ts, fs) and in browsers (here: a folder picked as a FileList / File[], or a
 // Map of names to Blobs or fetch Responses). Paths are relative to the folder ("config.json",
 // "model-00001-of-00002.safetensors"). This file must never import a Node module.
+import { OsteonError, decodeUtf8, parseJsonObject } from '../errors.js';
 
 export interface FileSource {
   /** The file's bytes, or only bytes [start, end) of it when a range is given (a shorter result means the
@@ -13,7 +14,13 @@ export interface FileSource {
 }
 
 function missing(source: string, path: string): never {
-  throw new Error(`[files] ${source} has no file "${path}"`);
+  throw new OsteonError('files', `${source} has no file "${path}"`, `${source}/${path}`);
+}
+
+/** A JSON file of the folder that must hold an object (UTF-8, valid JSON), as `component` reads it. */
+export async function readJsonFile(files: FileSource, path: string, component: string): Promise<Record<string, unknown>> {
+  const source = `${files.name}/${path}`;
+  return parseJsonObject(decodeUtf8(await files.read(path), component, source), component, source);
 }
 
 async function readBlob(blob: Blob, range?: { start: number; end: number }): Promise<Uint8Array> {

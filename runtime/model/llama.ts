@@ -227,6 +227,32 @@ export class LlamaModel {
     return sum / total;
   }
 
+  /** Where a forward of ids [Bt*T] first holds a NaN or an infinity: "model.embed_tokens", "model.layers.L",
+   *  "model.norm and lm_head", or null when the logits are all finite. Reads every layer's output back, so it
+   *  is only for explaining a non-finite loss after the fact, never on the fast path. */
+  async firstNonFinite(ids: Int32Array, batch: number): Promise<string | null> {
+    const b = this.backend, c = this.config;
+    const seq = sequenceLength(ids, batch);
+    const positions = new Int32Array(ids.length).map((_, i) => i % seq);
+    const finite = async (t: Tensor) => (await b.read(t)).every(Number.isFinite);
+    let x = b.tensor([batch, seq, c.hidden], undefined, 'embeddings');
+    b.embedding(ids, this.embed, x);
+    let where = (await finite(x)) ? null : 'model.embed_tokens';
+    for (const [l, layer] of this.layers.entries()) {
+      if (where) break;
+      const { out } = this.layerForward(layer, l, x, positions, false);
+      b.dispose(x);
+      x = out;
+      if (!(await finite(x))) where = `model.layers.${l}`;
+    }
+    b.dispose(x);
+    if (where) return where;
+    const { logits } = this.forward(ids, batch);
+    const ok = await finite(logits);
+    b.dispose(logits);
+    return ok ? null : 'model.norm and lm_head';
+  }
+
   /** Embedding and every decoder layer, then the final norm: normed [N,D] (a new tensor) and the cache
    *  `backward` needs (kept in full only with `grad`; the caller frees it). */
   private trunk(ids: Int32Array, batch: number, grad: boolean, kv?: KVCache): { seq: number; normed: Tensor; cache: ModelCache } {

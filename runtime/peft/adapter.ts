@@ -6,7 +6,9 @@
 import { type LayerAdapter } from '../adapters/linear.js';
 import { checkConfig, paramShapes } from '../adapters/config.js';
 import { readSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../safetensors.js';
-import type { FileSource } from '../model/files.js';
+import { type FileSource, readJsonFile } from '../model/files.js';
+import { countNonFinite } from '../model/checkpoint.js';
+import { OsteonError, inFile, shown } from '../errors.js';
 import type { LlamaModel } from '../model/llama.js';
 import { type PeftAdapterConfig, parsePeftConfig, peftConfigText } from './config.js';
 import { isTargeted } from './targets.js';
@@ -32,9 +34,9 @@ export function peftKey(path: string, param: string, legacyBone = false): string
 function targetPaths(model: LlamaModel, config: PeftAdapterConfig): string[] {
   const linear = [...model.linears.keys(), 'lm_head'];
   const chosen = linear.filter((path) => isTargeted(config.targets, path, linear));
-  if (chosen.includes('lm_head')) throw new Error('[peft] unsupported: target_modules includes lm_head (the output head is not adaptable here)');
+  if (chosen.includes('lm_head')) throw new OsteonError('peft', 'unsupported: target_modules includes lm_head (the output head is not adaptable here)');
   if (chosen.length === 0) {
-    throw new Error(`[peft] target_modules=${JSON.stringify(config.targets.targetModules)} matches no linear layer of this model ` +
+    throw new OsteonError('peft', `target_modules=${shown(config.targets.targetModules)} matches no linear layer of this model ` +
       `(its layers are named like ${[...model.linears.keys()].slice(0, 7).map((p) => p.split('.').pop()).join(', ')})`);
   }
   for (const path of chosen) {
@@ -48,7 +50,7 @@ function targetPaths(model: LlamaModel, config: PeftAdapterConfig): string[] {
 export function attachAdapter(model: LlamaModel, config: PeftAdapterConfig, name = 'default', seed = 0): ModelAdapter {
   const paths = targetPaths(model, config);
   const taken = paths.find((path) => model.linears.get(path)!.adapters.has(name));
-  if (taken) throw new Error(`[peft] ${taken} already has an adapter named "${name}"; choose another name`);
+  if (taken) throw new OsteonError('peft', `${taken} already has an adapter named "${name}"; choose another name`);
   const layers = new Map<string, LayerAdapter>();
   for (const [i, path] of paths.entries()) layers.set(path, model.linears.get(path)!.addAdapter(name, config.adapter, seed + i));
   return { name, config, layers };
@@ -57,11 +59,18 @@ export function attachAdapter(model: LlamaModel, config: PeftAdapterConfig, name
 /** Load a PEFT adapter folder onto the model as adapter `name`. */
 export async function loadAdapter(model: LlamaModel, files: FileSource, name = 'default'): Promise<ModelAdapter> {
   for (const f of [CONFIG_FILE, WEIGHTS_FILE]) {
-    if (!(await files.exists(f))) throw new Error(`[peft] ${files.name} has no ${f} (a PEFT adapter folder holds ${CONFIG_FILE} and ${WEIGHTS_FILE})`);
+    if (!(await files.exists(f))) throw new OsteonError('peft', `${files.name} has no ${f} (a PEFT adapter folder holds ${CONFIG_FILE} and ${WEIGHTS_FILE})`, files.name);
   }
-  const config = parsePeftConfig(new TextDecoder().decode(await files.read(CONFIG_FILE)));
-  const file = readSafetensors(await files.read(WEIGHTS_FILE), `${files.name}/${WEIGHTS_FILE}`);
-  const paths = targetPaths(model, config);
+  const source = `${files.name}/${CONFIG_FILE}`;
+  const config = parsePeftConfig(await readJsonFile(files, CONFIG_FILE, 'peft'), source);
+  const weights = `${files.name}/${WEIGHTS_FILE}`;
+  const file = readSafetensors(await files.read(WEIGHTS_FILE), weights);
+  let paths: string[];
+  try {
+    paths = targetPaths(model, config);
+  } catch (e) {
+    throw inFile(e, source);
+  }
   const values = new Map<string, Map<string, Float32Array>>();
   const used = new Set<string>();
   for (const path of paths) {
@@ -69,22 +78,28 @@ export async function loadAdapter(model: LlamaModel, files: FileSource, name = '
     const perParam = new Map<string, Float32Array>();
     for (const [param, shape] of Object.entries(paramShapes(config.adapter, l.in, l.out))) {
       const key = [peftKey(path, param), peftKey(path, param, true)].find((k) => file.tensors.has(k));
-      if (!key) throw new Error(`[peft] ${files.name}/${WEIGHTS_FILE} has no ${peftKey(path, param)} although ${CONFIG_FILE} targets ${path}`);
+      if (!key) throw new OsteonError('peft', `${weights} has no ${peftKey(path, param)} although ${CONFIG_FILE} targets ${path}`, weights);
       const t = file.tensors.get(key)!;
       if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-        throw new Error(`[peft] ${files.name}/${WEIGHTS_FILE}: ${key} is [${t.shape}] but ${path} (out=${l.out}, in=${l.in}) with ` +
+        throw new OsteonError('peft', `${weights}: ${key} is [${t.shape}] but ${path} (out=${l.out}, in=${l.in}) with ` +
           `${config.adapter.variant} r=${config.adapter.r} needs [${shape}]: the file was made with another r than ${CONFIG_FILE} says, ` +
-          'or for a different base model');
+          'or for a different base model', weights);
       }
-      perParam.set(param, toFloat32(t));
+      const data = toFloat32(t);
+      const bad = countNonFinite(data);
+      if (bad) {
+        throw new OsteonError('peft', `${weights}: ${key} holds ${bad} NaN or infinite value(s) of ${data.length}; ` +
+          'the adapter is damaged or its training diverged: train it again with a lower --lr', weights);
+      }
+      perParam.set(param, data);
       used.add(key);
     }
     values.set(path, perParam);
   }
   const extra = [...file.tensors.keys()].filter((k) => !used.has(k));
   if (extra.length) {
-    throw new Error(`[peft] ${files.name}/${WEIGHTS_FILE} has ${extra.length} tensor(s) for modules ${CONFIG_FILE} does not target, e.g. ${extra[0]} ` +
-      '(config and weights do not belong together)');
+    throw new OsteonError('peft', `${weights} has ${extra.length} tensor(s) for modules ${CONFIG_FILE} does not target, e.g. ${extra[0]} ` +
+      '(config and weights do not belong together)', weights);
   }
   const adapter = attachAdapter(model, config, name);
   for (const [path, layer] of adapter.layers) {

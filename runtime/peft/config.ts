@@ -4,8 +4,10 @@
 // unchanged, so a round trip through osteon loses nothing. Options that would change the math and are not
 // implemented (trainable biases, modules_to_save, DoRA, rsLoRA, per-module ranks, ...) are rejected with
 // `[peft] unsupported: <field>=<value>` instead of being silently ignored. Dropout values are kept but not
-// applied: the model computes PEFT's eval-mode numbers.
+// applied: the model computes PEFT's eval-mode numbers. Every error is an OsteonError of component "peft"
+// naming the file (`source`, adapter_config.json unless the caller knows its path).
 import type { AdapterConfig } from '../adapters/config.js';
+import { OsteonError, inFile, parseJsonObject, shown } from '../errors.js';
 
 export type PeftType = 'MISS' | 'BONE' | 'LORA';
 
@@ -28,8 +30,13 @@ export interface PeftAdapterConfig {
   raw: Record<string, unknown>;
 }
 
+/** A field error; parsePeftConfig adds the file (inFile). */
+function fail(message: string): never {
+  throw new OsteonError('peft', message);
+}
+
 function unsupported(field: string, value: unknown, hint = ''): never {
-  throw new Error(`[peft] unsupported: ${field}=${JSON.stringify(value)}${hint ? ` (${hint})` : ''}`);
+  fail(`unsupported: ${field}=${shown(value)}${hint ? ` (${hint})` : ''}`);
 }
 
 const empty = (v: unknown) => v == null || v === false || (Array.isArray(v) && v.length === 0) ||
@@ -37,7 +44,7 @@ const empty = (v: unknown) => v == null || v === false || (Array.isArray(v) && v
 
 function positiveInt(raw: Record<string, unknown>, field: string, fallback?: number): number {
   const v = raw[field] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`[peft] ${field}=${JSON.stringify(raw[field])} must be a positive integer`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) fail(`${field}=${shown(raw[field])} must be a positive integer`);
   return v;
 }
 
@@ -45,13 +52,14 @@ function stringsOrString(raw: Record<string, unknown>, field: string): string[] 
   const v = raw[field];
   if (v == null) return null;
   if (typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'))) return v as string[] | string;
-  throw new Error(`[peft] ${field}=${JSON.stringify(v)} must be a list of module names or a regex string`);
+  fail(`${field}=${shown(v)} must be a list of module names or a regex string`);
 }
 
 function targetRules(raw: Record<string, unknown>): TargetRules {
   const layers = raw.layers_to_transform;
-  if (layers != null && !(Number.isInteger(layers) || (Array.isArray(layers) && layers.every(Number.isInteger)))) {
-    throw new Error(`[peft] layers_to_transform=${JSON.stringify(layers)} must be a layer index or a list of them`);
+  const index = (l: unknown) => Number.isSafeInteger(l) && (l as number) >= 0;
+  if (layers != null && !(index(layers) || (Array.isArray(layers) && layers.every(index)))) {
+    fail(`layers_to_transform=${shown(layers)} must be a layer index or a list of them`);
   }
   const rules: TargetRules = {
     targetModules: stringsOrString(raw, 'target_modules'),
@@ -61,7 +69,7 @@ function targetRules(raw: Record<string, unknown>): TargetRules {
   };
   if (typeof rules.targetModules === 'string' && rules.targetModules.toLowerCase() !== 'all-linear' &&
     (rules.layersToTransform != null || rules.layersPattern != null)) {
-    throw new Error('[peft] layers_to_transform and layers_pattern cannot be combined with a regex target_modules (PEFT rejects this too)');
+    fail('layers_to_transform and layers_pattern cannot be combined with a regex target_modules (PEFT rejects this too)');
   }
   return rules;
 }
@@ -69,13 +77,28 @@ function targetRules(raw: Record<string, unknown>): TargetRules {
 /** A dropout probability field (absent = 0). */
 function probability(raw: Record<string, unknown>, field: string): number {
   const v = raw[field] ?? 0;
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`[peft] ${field}=${JSON.stringify(raw[field])} must be a number in [0, 1)`);
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) fail(`${field}=${shown(raw[field])} must be a number in [0, 1)`);
   return v;
 }
 
-/** Parse adapter_config.json (its text or the parsed object). */
-export function parsePeftConfig(json: string | Record<string, unknown>): PeftAdapterConfig {
-  const raw = typeof json === 'string' ? JSON.parse(json) as Record<string, unknown> : { ...json };
+/** Parse adapter_config.json (its text or the parsed object); `source` names the file in errors. */
+export function parsePeftConfig(json: string | Record<string, unknown>, source = 'adapter_config.json'): PeftAdapterConfig {
+  if (typeof json !== 'string' && (typeof json !== 'object' || json === null || Array.isArray(json))) {
+    throw new OsteonError('peft', `${source} must hold a JSON object, not ${shown(json)}; fix or re-export the file`, source);
+  }
+  const raw = typeof json === 'string' ? parseJsonObject(json, 'peft', source) : { ...json };
+  try {
+    return parseFields(raw);
+  } catch (e) {
+    throw inFile(e, source);
+  }
+}
+
+function parseFields(raw: Record<string, unknown>): PeftAdapterConfig {
+  for (const field of ['base_model_name_or_path', 'revision', 'task_type']) {
+    if (raw[field] != null && typeof raw[field] !== 'string') fail(`${field}=${shown(raw[field])} must be a string or null`);
+  }
+  if (raw.inference_mode != null && typeof raw.inference_mode !== 'boolean') fail(`inference_mode=${shown(raw.inference_mode)} must be true or false`);
   const peftType = raw.peft_type as PeftType;
   if (!['MISS', 'BONE', 'LORA'].includes(peftType)) unsupported('peft_type', raw.peft_type, 'supported: MISS, BONE, LORA');
   if (raw.bias != null && raw.bias !== 'none') unsupported('bias', raw.bias, 'only "none": base biases stay frozen');
@@ -88,7 +111,7 @@ export function parsePeftConfig(json: string | Record<string, unknown>): PeftAda
       if (!empty(raw[field])) unsupported(field, raw[field]);
     }
     const alpha = raw.lora_alpha ?? 8;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new Error(`[peft] lora_alpha=${JSON.stringify(alpha)} must be a number`);
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) fail(`lora_alpha=${shown(alpha)} must be a number`);
     adapter = { variant: 'lora', r, alpha, dropout: probability(raw, 'lora_dropout') };
   } else {
     const init = raw.init_weights ?? true;

@@ -31,7 +31,7 @@ export class ChatTemplate {
     try {
       c = (typeof config === 'string' ? JSON.parse(config) : config) as Record<string, unknown>;
     } catch (e) {
-      throw new TokenizerError(`tokenizer_config.json is not valid JSON (${(e as Error).message})`);
+      throw new TokenizerError(`tokenizer_config.json is not valid JSON (${(e as Error).message})`, 'tokenizer_config.json');
     }
     const sources = new Map<string, string>();
     const t = c.chat_template;
@@ -40,12 +40,12 @@ export class ChatTemplate {
       for (const [i, entry] of t.entries()) {
         const e = entry as { name?: unknown; template?: unknown };
         if (typeof e.name !== 'string' || typeof e.template !== 'string') {
-          throw new TokenizerError(`tokenizer_config.json: chat_template[${i}] must be {"name": string, "template": string}`);
+          throw new TokenizerError(`tokenizer_config.json: chat_template[${i}] must be {"name": string, "template": string}`, 'tokenizer_config.json');
         }
         sources.set(e.name, e.template);
       }
     } else if (t !== undefined && t !== null) {
-      throw new TokenizerError('tokenizer_config.json: chat_template must be a string or a list of {name, template}');
+      throw new TokenizerError('tokenizer_config.json: chat_template must be a string or a list of {name, template}', 'tokenizer_config.json');
     }
     const specials: Record<string, string> = {};
     for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token']) {

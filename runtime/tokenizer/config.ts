@@ -280,7 +280,7 @@ function readMerges(v: Json, path: string, lookup: Map<string, number>, prefix: 
     const merged = lookup.get(a + strip(b));
     if (left === undefined || right === undefined || merged === undefined) {
       const missing = left === undefined ? a : right === undefined ? b : a + strip(b);
-      throw new TokenizerError(`tokenizer.json: ${path}[${i}] ${JSON.stringify(a + ' ' + b)} needs ${JSON.stringify(missing)}, which is not in model.vocab; fix the file`);
+      throw new TokenizerError(`tokenizer.json: ${path}[${i}] ${JSON.stringify(a + ' ' + b)} needs ${JSON.stringify(missing)}, which is not in model.vocab; fix the file`, 'tokenizer.json');
     }
     out[3 * i] = left;
     out[3 * i + 1] = right;

@@ -5,9 +5,12 @@
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-export class TokenizerError extends Error {
-  constructor(message: string) {
-    super(`[tokenizer] ${message}`);
+import { OsteonError } from '../errors.js';
+
+/** An OsteonError of component "tokenizer"; `file` is the file it concerns when known. */
+export class TokenizerError extends OsteonError {
+  constructor(message: string, file?: string) {
+    super('tokenizer', message, file);
     this.name = 'TokenizerError';
   }
 }
@@ -22,7 +25,7 @@ function describe(v: unknown): string {
 }
 
 export function fail(path: string, expected: string, got: unknown): never {
-  throw new TokenizerError(`tokenizer.json: ${path} must be ${expected} (got ${describe(got)}); fix the file or re-export it with the tokenizers library`);
+  throw new TokenizerError(`tokenizer.json: ${path} must be ${expected} (got ${describe(got)}); fix the file or re-export it with the tokenizers library`, 'tokenizer.json');
 }
 
 export function isObject(v: unknown): v is JsonObject {
@@ -70,5 +73,5 @@ export function typeOf(o: JsonObject, path: string): string {
 }
 
 export function unsupported(path: string, what: string, hint: string): never {
-  throw new TokenizerError(`tokenizer.json: ${path} is ${what}, which osteon does not support; ${hint}`);
+  throw new TokenizerError(`tokenizer.json: ${path} is ${what}, which osteon does not support; ${hint}`, 'tokenizer.json');
 }

@@ -105,7 +105,7 @@ export class WasmModel {
     const affix = (text: string, field: string) => {
       const bytes = new Uint8Array(text.length * 3);
       const n = flags.byteLevel ? tokenBytes(text, bytes, 0) : utf8.encodeInto(text, bytes).written;
-      if (n < 0) throw new TokenizerError(`tokenizer.json: model.${field} ${JSON.stringify(text)} is not in the byte-level alphabet; fix the file`);
+      if (n < 0) throw new TokenizerError(`tokenizer.json: model.${field} ${JSON.stringify(text)} is not in the byte-level alphabet; fix the file`, 'tokenizer.json');
       return bytes.subarray(0, n);
     };
     const prefix = affix(flags.prefix, 'continuing_subword_prefix');

@@ -9,6 +9,7 @@ import { normalize } from './normalize.js';
 import { decodeTokens } from './decode.js';
 import { modelArrays, WasmModel, type ModelArrays } from './model.js';
 import { TokenizerError } from './json.js';
+import { decodeUtf8 } from '../errors.js';
 import { fromBinary, isBinary, toBinary } from './binary.js';
 import { ChatTemplate, type ChatMessage, type ChatTemplateOptions } from './chat.js';
 
@@ -71,7 +72,7 @@ export class Tokenizer {
       try {
         parsed = JSON.parse(json);
       } catch (e) {
-        throw new TokenizerError(`tokenizer.json is not valid JSON (${(e as Error).message}); pass the file's text or its parsed object`);
+        throw new TokenizerError(`tokenizer.json is not valid JSON (${(e as Error).message}); pass the file's text or its parsed object`, 'tokenizer.json');
       }
     }
     const tokenizer = new Tokenizer(readPlan(parsed));
@@ -106,9 +107,9 @@ export class Tokenizer {
       if ((await stat(path)).isDirectory()) file = join(path, 'tokenizer.json');
       bytes = await readFile(file);
     } catch (e) {
-      throw new TokenizerError(`cannot read ${file} (${(e as Error).message}); pass a tokenizer.json, its binary form, or a folder holding a tokenizer.json`);
+      throw new TokenizerError(`cannot read ${file} (${(e as Error).message}); pass a tokenizer.json, its binary form, or a folder holding a tokenizer.json`, file);
     }
-    const tokenizer = isBinary(bytes) ? Tokenizer.fromBinary(bytes) : Tokenizer.fromJSON(new TextDecoder().decode(bytes));
+    const tokenizer = isBinary(bytes) ? Tokenizer.fromBinary(bytes) : Tokenizer.fromJSON(decodeUtf8(bytes, 'tokenizer', file));
     const configPath = join(dirname(file), 'tokenizer_config.json');
     const config = await readFile(configPath, 'utf8').catch(() => null);
     if (config !== null) tokenizer.setChatConfig(config);

@@ -2,8 +2,11 @@
 // `input_ids` with optional `labels`) or plain text, turned into examples (ids + labels, -100 = not scored),
 // split into train and held-out sets, and cut into fixed-shape batches [B, T], packed or padded.
 // Labels follow transformers: labels[t] is the token at t, and the loss scores logits[t-1] against it.
-// Platform-neutral: callers pass the file's text.
+// Platform-neutral: callers pass the file's bytes (checked to be UTF-8: a bad byte is refused with its offset,
+// never read as U+FFFD) or its text. With the model's vocabulary size, every id and label is checked to be an
+// integer in the vocabulary here, so a bad row is named by file, line and field before any work starts.
 import { IGNORE_INDEX } from '../model/ops.js';
+import { OsteonError, decodeUtf8, shown } from '../errors.js';
 
 export interface Example {
   ids: Int32Array;
@@ -27,12 +30,33 @@ export interface Batch {
 }
 
 function fail(source: string, line: number, msg: string): never {
-  throw new Error(`[data] ${source}:${line}: ${msg}`);
+  throw new OsteonError('data', `${source}:${line}: ${msg}`, source);
 }
 
-function intArray(v: unknown, field: string, source: string, line: number): Int32Array {
-  if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x))) fail(source, line, `"${field}" must be an array of integers`);
-  return Int32Array.from(v as number[]);
+/** Where ids live: [0, vocabSize), or int32's non-negative range when the vocabulary is not known. */
+const idLimit = (vocabSize?: number) => vocabSize ?? 2 ** 31;
+
+/** A row's token ids ("input_ids") or labels ("labels": also -100, not scored), each an integer in range. */
+function intArray(v: unknown, field: 'input_ids' | 'labels', source: string, line: number, vocabSize?: number): Int32Array {
+  if (!Array.isArray(v)) fail(source, line, `"${field}" must be an array of integers, not ${shown(v)}`);
+  const limit = idLimit(vocabSize);
+  const where = vocabSize === undefined ? 'a token id (0 to 2^31-1)' : `a token id in 0..${limit - 1} (the model's vocab_size is ${limit})`;
+  const out = new Int32Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    const ok = typeof x === 'number' && Number.isInteger(x) && ((x >= 0 && x < limit) || (field === 'labels' && x === IGNORE_INDEX));
+    if (!ok) fail(source, line, `"${field}"[${i}]=${shown(x)} must be ${where}${field === 'labels' ? ` or ${IGNORE_INDEX} (not scored)` : ''}`);
+    out[i] = x;
+  }
+  return out;
+}
+
+/** Tokenizer output must fit the model too (a tokenizer.json from another model would not). */
+function checkTokenized(ids: Int32Array, source: string, where: string, vocabSize?: number): Int32Array {
+  const limit = idLimit(vocabSize);
+  const bad = ids.findIndex((id) => id < 0 || id >= limit);
+  if (bad >= 0) throw new OsteonError('data', `${source}:${where}: the tokenizer gave id ${ids[bad]}, outside the model's vocab_size ${limit}: tokenizer.json belongs to another model`, source);
+  return ids;
 }
 
 const masked = (n: number) => new Int32Array(n).fill(IGNORE_INDEX);
@@ -43,16 +67,23 @@ const concat = (...parts: Int32Array[]) => {
   return out;
 };
 
-/** One example from one JSON row; `eos` (when known) ends prompt/completion examples. */
-export function exampleFromRow(row: unknown, tok: DataTokenizer | null, source: string, line: number, eos?: number): Example {
-  if (typeof row !== 'object' || row === null || Array.isArray(row)) fail(source, line, 'each line must be a JSON object');
+/** One example from one JSON row; `eos` (when known) ends prompt/completion examples; `vocabSize` (when
+ *  known) bounds every id and label. */
+export function exampleFromRow(row: unknown, tok: DataTokenizer | null, source: string, line: number, eos?: number, vocabSize?: number): Example {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) fail(source, line, `each line must be a JSON object, not ${shown(row)}`);
   const r = row as Record<string, unknown>;
   if ('input_ids' in r) {
-    const ids = intArray(r.input_ids, 'input_ids', source, line);
-    const labels = 'labels' in r ? intArray(r.labels, 'labels', source, line) : ids.slice();
+    const ids = intArray(r.input_ids, 'input_ids', source, line, vocabSize);
+    const labels = 'labels' in r ? intArray(r.labels, 'labels', source, line, vocabSize) : ids.slice();
     if (labels.length !== ids.length) fail(source, line, `"labels" has ${labels.length} entries for ${ids.length} input_ids`);
     return { ids, labels };
   }
+  const example = textExample(r, tok, source, line, eos);
+  checkTokenized(example.ids, source, String(line), vocabSize);
+  return example;
+}
+
+function textExample(r: Record<string, unknown>, tok: DataTokenizer | null, source: string, line: number, eos?: number): Example {
   if (!tok) fail(source, line, 'text rows need a tokenizer (the model folder has no tokenizer.json); use pre-tokenized "input_ids" rows');
   const end = eos === undefined ? new Int32Array(0) : Int32Array.of(eos);
   if (typeof r.text === 'string') {
@@ -82,10 +113,15 @@ export function exampleFromRow(row: unknown, tok: DataTokenizer | null, source: 
   fail(source, line, 'a row needs "text", "prompt" and "completion", "messages", or "input_ids"');
 }
 
-/** Examples from a JSONL file's text (blank lines skipped; errors name the line). */
-export function examplesFromJsonl(text: string, tok: DataTokenizer | null, source: string, eos?: number): Example[] {
+/** The file's text: bytes must be UTF-8 (a BOM is dropped, as JSON readers do). */
+export function dataText(data: string | Uint8Array, source: string): string {
+  return typeof data === 'string' ? data : decodeUtf8(data, 'data', source);
+}
+
+/** Examples from a JSONL file (bytes or text; blank lines skipped; errors name the line). */
+export function examplesFromJsonl(data: string | Uint8Array, tok: DataTokenizer | null, source: string, eos?: number, vocabSize?: number): Example[] {
   const out: Example[] = [];
-  text.split('\n').forEach((raw, i) => {
+  dataText(data, source).split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (!line) return;
     let row: unknown;
@@ -94,19 +130,19 @@ export function examplesFromJsonl(text: string, tok: DataTokenizer | null, sourc
     } catch (e) {
       fail(source, i + 1, `not valid JSON (${(e as Error).message})`);
     }
-    out.push(exampleFromRow(row, tok, source, i + 1, eos));
+    out.push(exampleFromRow(row, tok, source, i + 1, eos, vocabSize));
   });
-  if (!out.length) throw new Error(`[data] ${source} holds no examples`);
+  if (!out.length) throw new OsteonError('data', `${source} holds no examples; add JSON rows, one per line`, source);
   return out;
 }
 
-/** A plain text file: paragraphs (separated by blank lines) become examples, every token scored. */
-export function examplesFromText(text: string, tok: DataTokenizer, source: string): Example[] {
-  const out = text.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean).map((p) => {
-    const ids = tok.encode(p, { addSpecialTokens: true });
+/** A plain text file (bytes or text): paragraphs (separated by blank lines) become examples, every token scored. */
+export function examplesFromText(data: string | Uint8Array, tok: DataTokenizer, source: string, vocabSize?: number): Example[] {
+  const out = dataText(data, source).split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean).map((p, k) => {
+    const ids = checkTokenized(tok.encode(p, { addSpecialTokens: true }), source, ` paragraph ${k + 1}`, vocabSize);
     return { ids, labels: ids.slice() };
   });
-  if (!out.length) throw new Error(`[data] ${source} holds no text`);
+  if (!out.length) throw new OsteonError('data', `${source} holds no text; add paragraphs separated by blank lines`, source);
   return out;
 }
 
@@ -125,7 +161,7 @@ export function permutation(n: number, seed: number): number[] {
 /** Hold out a fraction (< 1) or a count (>= 1) of the examples, chosen by `seed`. */
 export function splitHeldOut(examples: Example[], heldOut: number, seed: number): { train: Example[]; held: Example[] } {
   const count = heldOut < 1 ? Math.round(examples.length * heldOut) : Math.floor(heldOut);
-  if (count >= examples.length) throw new Error(`[data] held-out ${heldOut} leaves no training examples out of ${examples.length}`);
+  if (count >= examples.length) throw new OsteonError('data', `held-out ${heldOut} leaves no training examples out of ${examples.length}`);
   const order = permutation(examples.length, seed ^ 0x5eed);
   const held = new Set(order.slice(0, count));
   return { train: examples.filter((_, i) => !held.has(i)), held: examples.filter((_, i) => held.has(i)) };

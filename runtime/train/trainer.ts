@@ -6,6 +6,7 @@
 // step the CPU reads back the loss of each micro-batch (one float per LM-head chunk, read once the whole
 // forward and backward is queued) and one float for the gradient norm.
 import type { Tensor } from '../backend.js';
+import { OsteonError } from '../errors.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { ModelAdapter } from '../peft/adapter.js';
 import { type Batch, type Example, permutation, toBatches } from './data.js';
@@ -141,15 +142,27 @@ export class Trainer {
 
 export interface EvalResult { loss: number; perplexity: number; tokens: number }
 
-/** Mean token cross-entropy over every scored position of the batches, and its perplexity. */
+/** Mean token cross-entropy over every scored position of the batches, and its perplexity. A batch whose loss
+ *  is NaN or infinite stops the evaluation with an OsteonError naming the first layer whose output is not
+ *  finite (found by running that batch again with checks, so a finite evaluation costs nothing extra). */
 export async function evaluate(model: LlamaModel, batches: Batch[]): Promise<EvalResult> {
   let weighted = 0, tokens = 0;
-  for (const b of batches) {
+  for (const [i, b] of batches.entries()) {
     if (!b.scored) continue;
-    weighted += (await model.forwardLoss(b.ids, b.labels, b.batch, false)) * b.scored;
+    const loss = await model.forwardLoss(b.ids, b.labels, b.batch, false);
+    if (!Number.isFinite(loss)) await nonFiniteLoss(model, b, i, loss);
+    weighted += loss * b.scored;
     tokens += b.scored;
   }
-  if (!tokens) throw new Error('[eval] no scored tokens (every label is -100?)');
+  if (!tokens) throw new OsteonError('eval', 'no scored tokens (every label is -100?)');
   const loss = weighted / tokens;
   return { loss, perplexity: Math.exp(loss), tokens };
+}
+
+async function nonFiniteLoss(model: LlamaModel, b: Batch, index: number, loss: number): Promise<never> {
+  const where = await model.firstNonFinite(b.ids, b.batch);
+  throw new OsteonError('eval', `the loss of batch ${index + 1} is ${loss}: ` + (where
+    ? `values first become NaN or infinite in ${where}; the weights or the adapter overflow float32 there ` +
+      '(an adapter trained with too high an --lr?): evaluate without --adapter to compare'
+    : 'every logit is finite, so the cross-entropy overflowed; check the labels'));
 }
