@@ -10,11 +10,12 @@ export const HEADLINE: Record<string, { metric: string; label: string; higherIsB
   adapter: { metric: 'ms', label: 'ms per forward + backward', higherIsBetter: false },
   train: { metric: 'tokensPerSecond', label: 'training tokens/s', higherIsBetter: true },
   generate: { metric: 'decodeTokensPerSecond', label: 'decode tokens/s', higherIsBetter: true },
+  finetune: { metric: 'seconds', label: 'seconds for the built-in fine-tuning job', higherIsBetter: false },
   tokenizer: { metric: 'mbPerSecond', label: 'MB/s encoded', higherIsBetter: true },
 };
 /** Names of the memory figures a platform reports. */
 const MEMORY: Record<string, string> = { peakTensorBytes: 'tensors', peakRssBytes: 'peak RSS', jsHeapBytes: 'JS heap' };
-const ORDER = ['matmul', 'adapter', 'train', 'generate', 'tokenizer'];
+const ORDER = ['matmul', 'adapter', 'train', 'generate', 'finetune', 'tokenizer'];
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

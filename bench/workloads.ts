@@ -18,6 +18,7 @@ import { newPeftConfig } from '../runtime/peft/config.js';
 import { DEFAULT_TRAIN, Trainer } from '../runtime/train/trainer.js';
 import { KVCache } from '../runtime/generate/kv-cache.js';
 import { MODEL_REL } from '../runtime/tolerances.js';
+import { finetune } from '../runtime/api/finetune.js';
 import { type Stat, type WorkloadResult, stat } from './schema.js';
 
 export const SMOLLM_135M = {
@@ -34,6 +35,8 @@ export interface Suite {
   adapterTokens: number;
   train: { layers: number; seq: number; steps: number };
   generate: { layers: number; prompt: number; newTokens: number };
+  /** Steps of the built-in fine-tuning job (what `osteon finetune` and the web page run by default). */
+  finetuneSteps: number;
   /** Repetitions: at least minRuns, and at least minMs of timed work. */
   minRuns: number;
   minMs: number;
@@ -42,16 +45,16 @@ export interface Suite {
 export const SUITES: Record<string, Suite> = {
   quick: {
     name: 'quick', matmul: [256, 512, 1024], adapterShapes: [[576, 576], [1536, 576]], adapterTokens: 256,
-    train: { layers: 4, seq: 128, steps: 2 }, generate: { layers: 4, prompt: 64, newTokens: 16 }, minRuns: 3, minMs: 300,
+    train: { layers: 4, seq: 128, steps: 2 }, generate: { layers: 4, prompt: 64, newTokens: 16 }, finetuneSteps: 100, minRuns: 3, minMs: 300,
   },
   full: {
     name: 'full', matmul: [256, 512, 1024, 2048], adapterShapes: [[576, 576], [1536, 576], [576, 1536], [2048, 2048]], adapterTokens: 512,
-    train: { layers: 30, seq: 256, steps: 3 }, generate: { layers: 30, prompt: 128, newTokens: 32 }, minRuns: 5, minMs: 1000,
+    train: { layers: 30, seq: 256, steps: 3 }, generate: { layers: 30, prompt: 128, newTokens: 32 }, finetuneSteps: 300, minRuns: 5, minMs: 1000,
   },
   /** The smallest case of every workload, once: keeps the suite working (CI), measures nothing worth keeping. */
   smoke: {
     name: 'smoke', matmul: [128], adapterShapes: [[192, 128]], adapterTokens: 32,
-    train: { layers: 1, seq: 32, steps: 1 }, generate: { layers: 1, prompt: 8, newTokens: 3 }, minRuns: 1, minMs: 0,
+    train: { layers: 1, seq: 32, steps: 1 }, generate: { layers: 1, prompt: 8, newTokens: 3 }, finetuneSteps: 4, minRuns: 1, minMs: 0,
   },
 };
 
@@ -276,6 +279,21 @@ export async function generateWorkload(b: FullBackend, suite: Suite): Promise<Wo
   }];
 }
 
+/** The built-in fine-tuning job through the public finetune(), as a user runs it (loading, data, training,
+ *  held-out evaluation, the adapter's files). Check: the training loss went down. */
+export async function finetuneWorkload(b: FullBackend, suite: Suite): Promise<WorkloadResult[]> {
+  const steps = suite.finetuneSteps;
+  const run = await finetune({ backend: b, steps });
+  const first = run.losses[0], last = run.losses[steps - 1];
+  if (!(last < first)) fail('finetune', `the loss went from ${first} to ${last}, not down`);
+  const tokens = run.history.reduce((s, h) => s + h.tokens, 0);
+  const one = (v: number, unit: string): Stat => ({ median: v, min: v, max: v, n: 1, unit });
+  return [{
+    workload: 'finetune', case: `built-in model, bone r=16, ${steps} steps`, check: `passed: loss ${first.toFixed(3)} -> ${last.toFixed(3)}`,
+    metrics: { seconds: one(run.seconds, 's'), tokensPerSecond: one(tokens / run.seconds, 'tokens/s') },
+  }];
+}
+
 /** Count live tensor bytes on the backend (its GPU buffers or wasm tensors) by wrapping its allocators; a
  *  weight counts at its stored width (2 bytes in float16), and the temporaries inside `weight` not at all. */
 export function trackTensorBytes(b: Backend): () => number {
@@ -309,14 +327,14 @@ export function trackTensorBytes(b: Backend): () => number {
   return () => peak;
 }
 
-export type WorkloadName = 'matmul' | 'adapter' | 'train' | 'generate';
-export const WORKLOADS: WorkloadName[] = ['matmul', 'adapter', 'train', 'generate'];
+export type WorkloadName = 'matmul' | 'adapter' | 'train' | 'generate' | 'finetune';
+export const WORKLOADS: WorkloadName[] = ['matmul', 'adapter', 'train', 'generate', 'finetune'];
 
 /** Every workload of the suite on one backend, in order; `onDone` hears each as it finishes. */
 export async function runWorkloads(b: FullBackend, suite: Suite, only: WorkloadName[] = WORKLOADS,
   onDone: (name: string, results: WorkloadResult[]) => void = () => {}): Promise<WorkloadResult[]> {
   const all: WorkloadResult[] = [];
-  const run = { matmul: matmulWorkload, adapter: adapterWorkload, train: trainWorkload, generate: generateWorkload };
+  const run = { matmul: matmulWorkload, adapter: adapterWorkload, train: trainWorkload, generate: generateWorkload, finetune: finetuneWorkload };
   for (const name of only) {
     const results = await run[name](b, suite);
     all.push(...results);

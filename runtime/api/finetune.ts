@@ -17,6 +17,7 @@ import { readExamples } from './examples.js';
 import type { DataSource, FolderSource } from './sources.js';
 import type { CheckpointStore } from './store.js';
 import { abortError, nextTask } from './tasks.js';
+import { OsteonError } from '../errors.js';
 
 export const METHODS: readonly Variant[] = ['bone', 'bat', 'mini', 'lora'];
 export const CHECKPOINT_KEY = 'checkpoint.safetensors';
@@ -88,9 +89,9 @@ export interface FinetuneResult {
 
 function adapterConfig(o: FinetuneOptions, r: number): AdapterConfig {
   const method = o.method ?? 'bone';
-  if (!METHODS.includes(method)) throw new Error(`[finetune] method=${method} is not one of ${METHODS.join(', ')}`);
+  if (!METHODS.includes(method)) throw new OsteonError('finetune', `method=${method} is not one of ${METHODS.join(', ')}`);
   const dropout = o.dropout ?? 0;
-  if (method === 'bat' && dropout > 0) throw new Error('[finetune] Bat has no input dropout (PEFT applies none either); leave dropout at 0');
+  if (method === 'bat' && dropout > 0) throw new OsteonError('finetune', 'Bat has no input dropout (PEFT applies none either); leave dropout at 0');
   if (method === 'lora') return { variant: 'lora', r, alpha: o.alpha ?? 2 * r, dropout };
   if (method === 'mini') return { variant: 'mini', r, miniR: o.miniR ?? 1, dropout };
   if (method === 'bat') return { variant: 'bat', r };
@@ -105,7 +106,7 @@ function trainConfig(o: FinetuneOptions, builtin: boolean): TrainConfig {
     warmup: o.warmup ?? DEFAULT_TRAIN.warmup, weightDecay: o.weightDecay ?? 0, maxGradNorm: o.maxGradNorm ?? 1,
     seed: o.seed ?? DEFAULT_TRAIN.seed,
   };
-  if (!['cosine', 'linear', 'constant'].includes(config.schedule)) throw new Error(`[finetune] schedule=${config.schedule} is not cosine, linear or constant`);
+  if (!['cosine', 'linear', 'constant'].includes(config.schedule)) throw new OsteonError('finetune', `schedule=${config.schedule} is not cosine, linear or constant`);
   return config;
 }
 
@@ -124,7 +125,7 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
   const log = o.onLog ?? (() => {});
   const store = o.checkpoint;
   const saved = o.resume ? await store?.get(CHECKPOINT_KEY) : null;
-  if (o.resume && !saved) throw new Error(`[finetune] resume: no checkpoint in ${store ? store.name : 'any store (pass a checkpoint store)'}`);
+  if (o.resume && !saved) throw new OsteonError('finetune', `resume: no checkpoint in ${store ? store.name : 'any store (pass a checkpoint store)'}`);
 
   return withModel(o, async (opened, backend) => {
     opened.model.recompute = o.recompute ?? false;

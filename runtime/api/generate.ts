@@ -5,6 +5,7 @@ import type { SamplingOptions } from '../generate/sampling.js';
 import { type ModelOptions, openAdapter, openSession } from './open.js';
 import type { FolderSource } from './sources.js';
 import { abortError } from './tasks.js';
+import { OsteonError } from '../errors.js';
 
 export interface GenerateOptions extends ModelOptions, SamplingOptions {
   prompt: string;
@@ -19,12 +20,12 @@ export interface GenerateOptions extends ModelOptions, SamplingOptions {
 }
 
 export async function* generate(o: GenerateOptions): AsyncGenerator<string> {
-  if (typeof o.prompt !== 'string') throw new Error('[generate] prompt (the text to continue) is required');
+  if (typeof o.prompt !== 'string') throw new OsteonError('generate', 'prompt (the text to continue) is required');
   const session = await openSession(o);
   try {
     const { opened } = session;
     const tok = opened.tokenizer;
-    if (!tok) throw new Error(`[generate] ${opened.source} has no tokenizer.json, so text cannot be encoded or decoded`);
+    if (!tok) throw new OsteonError('generate', `${opened.source} has no tokenizer.json, so text cannot be encoded or decoded`);
     if (o.adapter !== undefined) {
       await openAdapter(opened, o.adapter);
       if (o.merge) opened.model.merge();

@@ -10,6 +10,7 @@ import { builtinModelSource } from '../builtin/model.js';
 import { builtinTokenizerJson } from '../builtin/tokenizer.js';
 import { type ModelAdapter, loadAdapter } from '../peft/adapter.js';
 import { type FolderSource, describeSource, openFolder } from './sources.js';
+import { OsteonError } from '../errors.js';
 
 /** A backend by name ('webgpu' | 'wasm' | 'reference' | 'auto'), or one the caller already holds (it is
  *  then the caller's to destroy). */
@@ -38,7 +39,7 @@ export async function openModel(backend: FullBackend, source: FolderSource | und
   const builtin = source === undefined;
   const files = builtin ? builtinModelSource() : openFolder(source, 'model');
   if (!builtin && !(await files.exists('config.json'))) {
-    throw new Error(`[model] ${describeSource(source)} has no config.json: pass a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`);
+    throw new OsteonError('model', `${describeSource(source)} has no config.json: pass a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`);
   }
   const loaded = await loadModel(backend, files, { halfWeights });
   let tokenizer: Tokenizer | null = null;

@@ -5,6 +5,7 @@
 // Paths need a file system, which only the Node entry point has: runtime/node.ts installs it here
 // (setLocalFiles), so this module never imports a Node module and browser bundles stay free of `fs`.
 import { type FileSource, filesFromList, filesFromMap } from '../model/files.js';
+import { OsteonError } from '../errors.js';
 
 /** A folder of model (or adapter) files, in any of the forms the API accepts. */
 export type FolderSource = string | URL | FileSource | FileList | File[] | FileSystemDirectoryHandle | Map<string, Uint8Array | Blob>;
@@ -34,7 +35,7 @@ function isAddress(s: string): boolean {
 }
 
 function localFiles(path: string, what: string): LocalFiles {
-  if (!local) throw new Error(`[${what}] "${path}" is a path, and paths work only in Node; in a browser pass a URL, a File or a folder the user picked`);
+  if (!local) throw new OsteonError(what, `"${path}" is a path, and paths work only in Node; in a browser pass a URL, a File or a folder the user picked`);
   return local;
 }
 
@@ -81,9 +82,9 @@ async function fetchOk(url: string, init?: RequestInit): Promise<Response> {
   try {
     res = await fetch(url, init);
   } catch (e) {
-    throw new Error(`[files] could not fetch ${url}: ${(e as Error).message} (is the address right and the server reachable?)`);
+    throw new OsteonError('files', `could not fetch ${url}: ${(e as Error).message} (is the address right and the server reachable?)`);
   }
-  if (!res.ok) throw new Error(`[files] ${url} answered HTTP ${res.status} ${res.statusText}`);
+  if (!res.ok) throw new OsteonError('files', `${url} answered HTTP ${res.status} ${res.statusText}`);
   return res;
 }
 
@@ -145,7 +146,7 @@ export function filesFromDirectoryHandle(dir: FileSystemDirectoryHandle): FileSo
       try {
         f = await file(path);
       } catch {
-        throw new Error(`[files] ${dir.name} has no file "${path}"`);
+        throw new OsteonError('files', `${dir.name} has no file "${path}"`);
       }
       return new Uint8Array(await (range ? f.slice(range.start, range.end) : f).arrayBuffer());
     },

@@ -3,6 +3,8 @@
 // Private File System (opfsStore), tests and short runs in memory (memoryStore). A put replaces the value
 // whole or not at all, so a run killed in the middle of a put still finds its previous checkpoint.
 
+import { OsteonError } from '../errors.js';
+
 export interface CheckpointStore {
   get(key: string): Promise<Uint8Array | null>;
   put(key: string, bytes: Uint8Array): Promise<void>;
@@ -24,7 +26,7 @@ export function memoryStore(name = 'memory'): CheckpointStore {
 /** A folder in the Origin Private File System (browsers; `path` like 'osteon/run'). */
 export function opfsStore(path = 'osteon'): CheckpointStore {
   const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
-  if (!storage?.getDirectory) throw new Error('[checkpoint] this browser has no Origin Private File System (navigator.storage.getDirectory); pass memoryStore() instead');
+  if (!storage?.getDirectory) throw new OsteonError('checkpoint', 'this browser has no Origin Private File System (navigator.storage.getDirectory); pass memoryStore() instead');
   const folder = (async () => {
     let dir = await storage.getDirectory();
     for (const part of path.split('/').filter(Boolean)) dir = await dir.getDirectoryHandle(part, { create: true });

@@ -15,13 +15,14 @@ import { runPlatform } from '../../bench/platform.js';
 import { HEADLINE, renderReport } from '../../bench/report.js';
 import torchPeer from '../../bench/peers/torch_peer.py';
 import { serveWeb } from './web.js';
+import { OsteonError } from '../errors.js';
 
 export const BENCH_HELP = `osteon bench [--suite quick|full|smoke] [--platforms LIST] [--workloads LIST] [--peers LIST] [--out DIR]
   Benchmark osteon on each platform, peers beside it, and write DIR/results.json and DIR/report.html.
   --suite       quick (default; minutes on a laptop), full (real SmolLM-135M depth, every shape), smoke (the
                 smallest case of everything, once)
-  --platforms   node-webgpu,node-wasm,chromium-webgpu,chromium-wasm (default: all)
-  --workloads   matmul,adapter,train,generate (default: all)
+  --platforms   node-webgpu,node-wasm,chromium-webgpu,chromium-wasm,chromium-wasm-1thread (default: all)
+  --workloads   matmul,adapter,train,generate,finetune (default: all)
   --peers       pytorch (default; PyTorch on CPU, and CUDA when there is one; PEFT when importable), none
   --out DIR     default: osteon-bench
 osteon bench report A.json [B.json ...] [--out report.html]
@@ -30,7 +31,9 @@ osteon bench --serve [--port N]
   Serve the benchmark page: open it on any device, run the browser part, download its results.json.
 `;
 
-const PLATFORMS = ['node-webgpu', 'node-wasm', 'chromium-webgpu', 'chromium-wasm'];
+/** chromium-wasm runs on a cross-origin isolated page (WebAssembly threads); chromium-wasm-1thread on a plain
+ *  one, as a page served without COOP/COEP runs. */
+const PLATFORMS = ['node-webgpu', 'node-wasm', 'chromium-webgpu', 'chromium-wasm', 'chromium-wasm-1thread'];
 const here = dirname(fileURLToPath(import.meta.url));
 const BENCH_ROOT = join(here, 'bench');
 
@@ -56,7 +59,7 @@ const list = (v: string | undefined, all: string[], what: string): string[] => {
   if (!v) return all;
   const items = v.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = items.filter((s) => !all.includes(s));
-  if (bad.length) throw new Error(`[bench] --${what}: ${bad.join(', ')} is not one of ${all.join(', ')}`);
+  if (bad.length) throw new OsteonError('bench', `--${what}: ${bad.join(', ')} is not one of ${all.join(', ')}`);
   return items;
 };
 
@@ -66,13 +69,13 @@ function nodePlatform(platform: string, suite: string, workloads: string[], log:
   const child = spawnSync(process.execPath, [join(here, 'cli.js'), 'bench', '--child', platform, '--suite', suite, '--workloads', workloads.join(',')],
     { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
   const last = child.stdout.trim().split('\n').pop() ?? '';
-  if (child.status !== 0 || !last.startsWith('{')) return new Error(`[bench] ${platform} failed (exit ${child.status}); its messages are above`);
+  if (child.status !== 0 || !last.startsWith('{')) return new OsteonError('bench', `${platform} failed (exit ${child.status}); its messages are above`);
   return JSON.parse(last) as PlatformResult;
 }
 
 /** A Chromium platform: the benchmark page in a fresh headless Chromium, cross-origin isolated. */
 async function chromiumPlatform(platform: string, suite: string, workloads: string[], log: (s: string) => void): Promise<PlatformResult> {
-  const backend = platform.slice('chromium-'.length);
+  const backend = platform.slice('chromium-'.length).replace('-1thread', '');
   const skip = (why: string): PlatformResult => ({
     info: { platform, backend, device: 'none', details: {}, runtime: 'Chromium' }, results: null, skipped: why, memory: {}, seconds: 0,
   });
@@ -85,7 +88,7 @@ async function chromiumPlatform(platform: string, suite: string, workloads: stri
     return skip('playwright-core is not installed (npm install playwright-core)');
   }
   log(`${platform}: running in ${executable}`);
-  const { server, url } = await serveWeb({ root: BENCH_ROOT });
+  const { server, url } = await serveWeb({ root: BENCH_ROOT, isolate: !platform.endsWith('-1thread') });
   const browser = await chromium.launch({
     executablePath: executable,
     args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
@@ -150,7 +153,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     },
   });
   if (o.help) { process.stdout.write(BENCH_HELP); return 0; }
-  if (!SUITES[o.suite!]) throw new Error(`[bench] --suite=${o.suite} is not one of ${Object.keys(SUITES).join(', ')}`);
+  if (!SUITES[o.suite!]) throw new OsteonError('bench', `--suite=${o.suite} is not one of ${Object.keys(SUITES).join(', ')}`);
   const workloads = list(o.workloads, WORKLOADS, 'workloads') as WorkloadName[];
   if (o.child) {
     const result = await runPlatform({ platform: o.child, backend: o.child.slice('node-'.length) as 'wasm', suite: o.suite!, workloads,
@@ -188,10 +191,10 @@ export async function benchCommand(args: string[]): Promise<number> {
 
 async function reportCommand(args: string[]): Promise<number> {
   const { values: o, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string', default: 'report.html' } } });
-  if (!positionals.length) throw new Error(`[bench] report needs one or more results.json files\n\n${BENCH_HELP}`);
+  if (!positionals.length) throw new OsteonError('bench', `report needs one or more results.json files\n\n${BENCH_HELP}`);
   const files = positionals.map((f) => {
     const r = JSON.parse(readFileSync(resolve(f), 'utf8')) as BenchResults;
-    if (r.schema !== SCHEMA) throw new Error(`[bench] ${f} is not an osteon results file of schema ${SCHEMA} (schema=${r.schema})`);
+    if (r.schema !== SCHEMA) throw new OsteonError('bench', `${f} is not an osteon results file of schema ${SCHEMA} (schema=${r.schema})`);
     return r;
   });
   writeFileSync(resolve(o.out!), renderReport(files));

@@ -8,6 +8,7 @@ import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { numberFlag } from './args.js';
+import { OsteonError } from '../errors.js';
 
 export const WEB_HELP = `osteon web [--port N] [--host H] [--no-isolate]
   Serve the fine-tuning page on http://H:N/ (default 127.0.0.1:8080); open it in a browser with WebGPU
@@ -28,7 +29,7 @@ export interface WebServerOptions { root?: string; port?: number; host?: string;
 /** Start serving `root`; resolves once listening. */
 export async function serveWeb(o: WebServerOptions = {}): Promise<{ server: Server; url: string }> {
   const root = resolve(o.root ?? WEB_ROOT);
-  if (!existsSync(join(root, 'index.html'))) throw new Error(`[web] ${root} has no index.html; run \`npm run build\` first`);
+  if (!existsSync(join(root, 'index.html'))) throw new OsteonError('web', `${root} has no index.html; run \`npm run build\` first`);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
@@ -57,8 +58,8 @@ export async function serveWeb(o: WebServerOptions = {}): Promise<{ server: Serv
     createReadStream(file, { start, end }).pipe(res);
   });
   await new Promise<void>((ok, fail) => {
-    server.once('error', (e: NodeJS.ErrnoException) => fail(new Error(e.code === 'EADDRINUSE'
-      ? `[web] port ${o.port} is in use; choose another with --port` : `[web] could not listen: ${e.message}`)));
+    server.once('error', (e: NodeJS.ErrnoException) => fail(new OsteonError('web', e.code === 'EADDRINUSE'
+      ? `port ${o.port} is in use; choose another with --port` : `could not listen: ${e.message}`)));
     server.listen(o.port ?? 0, o.host ?? '127.0.0.1', ok);
   });
   const address = server.address() as { port: number; address: string };

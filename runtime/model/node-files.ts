@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { FileSource } from './files.js';
 import type { CheckpointStore } from '../api/store.js';
 import type { LocalFiles } from '../api/sources.js';
+import { OsteonError } from '../errors.js';
 
 export function nodeFiles(dir: string): FileSource {
   return {
@@ -65,7 +66,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
     try { await folder.sync(); } catch { /* some file systems cannot sync a directory */ } finally { await folder.close(); }
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new Error(`[io] could not write ${path}: ${(e as Error).message}`);
+    throw new OsteonError('io', `could not write ${path}: ${(e as Error).message}`);
   }
 }
 
@@ -80,7 +81,7 @@ export function folderStore(dir: string): CheckpointStore {
         return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw new Error(`[checkpoint] could not read ${path(key)}: ${(e as Error).message}`);
+        throw new OsteonError('checkpoint', `could not read ${path(key)}: ${(e as Error).message}`);
       }
     },
     async put(key, bytes) {
@@ -96,14 +97,14 @@ export const nodeLocalFiles: LocalFiles = {
   resolve: (p) => resolve(p),
   folder(p) {
     const dir = resolve(p);
-    if (!existsSync(dir)) throw new Error(`[model] ${dir} does not exist (pass a Hugging Face model folder with config.json and *.safetensors)`);
-    if (!statSync(dir).isDirectory()) throw new Error(`[model] ${dir} is a file; pass the folder that holds it`);
+    if (!existsSync(dir)) throw new OsteonError('model', `${dir} does not exist (pass a Hugging Face model folder with config.json and *.safetensors)`);
+    if (!statSync(dir).isDirectory()) throw new OsteonError('model', `${dir} is a file; pass the folder that holds it`);
     return nodeFiles(dir);
   },
   async readFile(p) {
     const file = resolve(p);
-    if (!existsSync(file)) throw new Error(`[data] ${file} does not exist`);
-    if (statSync(file).isDirectory()) throw new Error(`[data] ${file} is a folder; pass a .jsonl or .txt file`);
+    if (!existsSync(file)) throw new OsteonError('data', `${file} does not exist`);
+    if (statSync(file).isDirectory()) throw new OsteonError('data', `${file} is a folder; pass a .jsonl or .txt file`);
     const buf = await readFile(file);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   },
