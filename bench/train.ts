@@ -18,7 +18,6 @@ import { LlamaModel, weightShapes } from '../runtime/model/llama.js';
 import { attachAdapter } from '../runtime/peft/adapter.js';
 import { newPeftConfig } from '../runtime/peft/config.js';
 import { DEFAULT_TRAIN, Trainer } from '../runtime/train/trainer.js';
-import type { TrainBackend } from '../runtime/train/ops.js';
 import { createBackend, parseBackendChoice } from '../runtime/select.js';
 import { table } from './timing.js';
 
@@ -58,7 +57,7 @@ function trackTensors(b: Backend) {
 
 /** One (backend, method) measurement, in this process. */
 async function measureOne(backendName: string, method: string, layers: number, seq: number, steps: number): Promise<Row> {
-  const backend = await createBackend({ backend: parseBackendChoice(backendName) }) as TrainBackend;
+  const backend = await createBackend({ backend: parseBackendChoice(backendName) });
   const peakTensors = trackTensors(backend);
   let peakHeap = 0;
   const sampleHeap = () => { peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed); };

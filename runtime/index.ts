@@ -1,5 +1,6 @@
 // The platform-neutral public API of osteon (the same in Node and browsers).
-export type { Backend, BackendInfo, BackendName, MatmulOptions, Tensor } from './backend.js';
+export type { AdamWStep, AttentionOptions, Backend, BackendInfo, BackendName, MatmulOptions, Tensor } from './backend.js';
+export { IGNORE_INDEX } from './backend.js';
 export { ReferenceBackend } from './reference/backend.js';
 export { createBackend, availableBackends, parseBackendChoice, type BackendChoice } from './select.js';
 export { AdaptedLinear, type LayerAdapter, type LinearCache } from './adapters/linear.js';
@@ -8,8 +9,7 @@ export { runDoctor, type DoctorReport } from './doctor/doctor.js';
 export { runFixtureCase, maxRelError, type CaseResult } from './doctor/fixture-case.js';
 export { readSafetensors, writeSafetensors, toFloat32, toInt32 } from './safetensors.js';
 export type { SafetensorsFile, StoredTensor, DType, TensorToWrite } from './safetensors.js';
-// Whole models and PEFT adapter folders (model ops run on backends that implement ModelBackend).
-export type { ModelBackend, AttentionOptions } from './model/ops.js';
+// Whole models and PEFT adapter folders.
 export { parseModelConfig, type ModelConfig, type ModelType } from './model/config.js';
 export { loadModel, readTensors, type LoadedModel, type LoadOptions } from './model/checkpoint.js';
 export { LlamaModel, weightShapes, type ModelCache } from './model/llama.js';

@@ -4,9 +4,7 @@
 // Kernels that threads share take (part, parts) last (parts.ts).
 export { alloc, free } from './heap';
 export { PACK_BYTES, matmul } from './matmul';
-export { addBias } from './bias';
-export { chunkSum, chunkScatterAdd } from './bone';
-export { tileAdd, foldSum } from './mini';
+export { fold, tile } from './fold';
 export { blockDelta } from './merge';
 export { BAT_GROUP, blockAffine, batGrad } from './bat';
 export { embedding } from './embedding';

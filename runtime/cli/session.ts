@@ -2,16 +2,16 @@
 // (or the built-in model), its tokenizer, and an adapter folder.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type FullBackend, createBackend, parseBackendChoice } from '../select.js';
+import type { Backend } from '../backend.js';
+import { createBackend, parseBackendChoice } from '../select.js';
 import { loadModel, type LoadedModel } from '../model/checkpoint.js';
 import { nodeFiles } from '../model/node-files.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { builtinModelSource } from '../builtin/model.js';
 import { builtinTokenizerJson } from '../builtin/tokenizer.js';
-import type { TrainBackend } from '../train/ops.js';
 
 /** The backend the user chose (or the automatic one). */
-export function openBackend(choice: string | undefined): Promise<FullBackend> {
+export function openBackend(choice: string | undefined): Promise<Backend> {
   return createBackend(choice ? { backend: parseBackendChoice(choice, '--backend') } : {});
 }
 
@@ -30,7 +30,7 @@ function firstId(v: unknown): number | undefined {
 }
 
 /** A Hugging Face model folder, or the built-in model when `dir` is undefined. */
-export async function openModel(backend: TrainBackend, dir: string | undefined): Promise<OpenedModel> {
+export async function openModel(backend: Backend, dir: string | undefined): Promise<OpenedModel> {
   if (!dir) {
     const loaded = await loadModel(backend, builtinModelSource());
     return { ...loaded, tokenizer: Tokenizer.fromJSON(builtinTokenizerJson()), eos: firstId(loaded.config.raw.eos_token_id), source: 'built-in' };

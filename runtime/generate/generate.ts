@@ -3,7 +3,6 @@
 // limit; every token is handed to `onToken` as soon as it is chosen (streaming).
 import type { LlamaModel } from '../model/llama.js';
 import { KVCache } from './kv-cache.js';
-import type { GenerateBackend } from './ops.js';
 import { type SamplingOptions, rng, sample } from './sampling.js';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -15,7 +14,7 @@ export interface GenerateOptions extends SamplingOptions {
 
 /** The generated ids (without the prompt). */
 export async function generate(model: LlamaModel, prompt: Int32Array, o: GenerateOptions = {}): Promise<number[]> {
-  const backend = model.backend as GenerateBackend;
+  const backend = model.backend;
   const maxNew = o.maxNewTokens ?? 64;
   if (prompt.length === 0) throw new Error('[generate] the prompt is empty (a model needs at least one token to continue)');
   const capacity = Math.min(prompt.length + maxNew, model.config.maxPositions);

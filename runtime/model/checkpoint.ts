@@ -3,16 +3,15 @@
 // (each shard's header first, then each tensor's own byte range), converted from F32/F16/BF16 to float32 and
 // handed to the backend, so at no point are two full copies of the weights in memory. Only the tensors the
 // model needs are read; extra ones (e.g. old rotary inv_freq buffers) are left on disk.
-// The frozen matrices (linear weights, embedding, LM head) go through `backend.weight` when it exists, so a
+// The frozen matrices (linear weights, embedding, LM head) go through `backend.weight`, so a
 // WebGPU device with shader-f16 keeps them in half precision (halfWeights, default on); norms and biases stay
 // float32.
 // Not handled: PyTorch .bin checkpoints, quantised weights (rejected by runtime/model/config.ts).
 import { parseSafetensorsHeader, safetensorsHeaderLength, type TensorEntry, toFloat32 } from '../safetensors.js';
-import type { Tensor } from '../backend.js';
+import type { Backend, Tensor } from '../backend.js';
 import type { FileSource } from './files.js';
 import { type ModelConfig, parseModelConfig } from './config.js';
 import { LlamaModel, weightShapes } from './llama.js';
-import type { ModelBackend } from './ops.js';
 
 const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
@@ -99,7 +98,7 @@ export interface LoadOptions {
 }
 
 /** Load a model folder onto the backend. */
-export async function loadModel(backend: ModelBackend, files: FileSource, options: LoadOptions = {}): Promise<LoadedModel> {
+export async function loadModel(backend: Backend, files: FileSource, options: LoadOptions = {}): Promise<LoadedModel> {
   if (!(await files.exists('config.json'))) throw new Error(`[checkpoint] ${files.name} has no config.json (is it a Hugging Face model folder?)`);
   const config = parseModelConfig(await readJson(files, 'config.json'));
   const generation = (await files.exists('generation_config.json')) ? await readJson(files, 'generation_config.json') : null;
@@ -107,7 +106,7 @@ export async function loadModel(backend: ModelBackend, files: FileSource, option
   try {
     const half = options.halfWeights ?? true;
     await readTensors(files, weightShapes(config), (name, shape, data) => weights.set(name,
-      half && backend.weight && shape.length === 2 ? backend.weight(shape, data, name) : backend.tensor(shape, data, name)));
+      half && shape.length === 2 ? backend.weight(shape, data, name) : backend.tensor(shape, data, name)));
   } catch (e) {
     for (const t of weights.values()) backend.dispose(t);
     throw e;

@@ -4,18 +4,17 @@
 //   x += down(silu(gate(m)) * up(m)) with m = rmsnorm2(x); logits = lm_head(rmsnorm(x)).
 // The seven projections of every layer are AdaptedLinear layers (runtime/adapters/linear.ts), so adapters
 // attach to them by module path ("model.layers.0.self_attn.q_proj"); base weights are frozen and only adapter
-// blocks receive gradients. The LM head is never adapted. Written against ModelBackend only, so it runs
+// blocks receive gradients. The LM head is never adapted. Written against Backend only, so it runs
 // unchanged on any backend that implements it. No padding masks or packed sequences yet: every sequence of a
 // batch has the same length and positions 0..T-1. No dropout (PEFT's eval-mode numbers).
 // Training and evaluation go through `forwardLoss`, which never holds the [N, V] logits or their gradient:
 // the LM head and the loss run on chunks of tokens (lossChunkBytes), each chunk's gradient flowing back
 // into dL/d(final normed hidden) before the next chunk's logits exist. `forward` still returns whole
 // logits (generation, tests), and `loss` / `backward` take them.
-// Letters: see runtime/model/ops.ts (Bt sequences, T tokens each, N = Bt T, D hidden, F intermediate, V vocab).
-import type { Tensor } from '../backend.js';
+// Letters: see runtime/backend.ts (Bt sequences, T tokens each, N = Bt T, D hidden, F intermediate, V vocab).
+import { type AttentionOptions, type Backend, type Tensor, IGNORE_INDEX } from '../backend.js';
 import { AdaptedLinear, type LinearCache } from '../adapters/linear.js';
 import type { ModelConfig } from './config.js';
-import { type AttentionOptions, IGNORE_INDEX, type ModelBackend } from './ops.js';
 import type { KVCache } from '../generate/kv-cache.js';
 
 /** Every tensor the checkpoint must provide, by transformers' name, with its shape (biases as the config
@@ -91,7 +90,7 @@ export class LlamaModel {
   lossChunkBytes = 64 * 2 ** 20;
 
   /** `weights` as weightShapes(config) describes them; the model takes ownership. */
-  constructor(readonly backend: ModelBackend, readonly config: ModelConfig, weights: Map<string, Tensor>) {
+  constructor(readonly backend: Backend, readonly config: ModelConfig, weights: Map<string, Tensor>) {
     const get = (name: string): Tensor => {
       const t = weights.get(name);
       if (!t) throw new Error(`[llama] missing weight "${name}"`);

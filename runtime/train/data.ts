@@ -3,7 +3,7 @@
 // split into train and held-out sets, and cut into fixed-shape batches [B, T], packed or padded.
 // Labels follow transformers: labels[t] is the token at t, and the loss scores logits[t-1] against it.
 // Platform-neutral: callers pass the file's text.
-import { IGNORE_INDEX } from '../model/ops.js';
+import { IGNORE_INDEX } from '../backend.js';
 
 export interface Example {
   ids: Int32Array;
