@@ -1,5 +1,5 @@
 // The two block-indexing primitives (runtime/backend.ts fold, tile; docs/blocks.md): a wide row of W columns
-// cut into chunks of width R (blocks.ts), the last one partial when W mod R != 0, as if zero-padded. The
+// cut into chunks of width R (asm/blocks/plan.ts), the last one partial when W mod R != 0, as if zero-padded. The
 // padding is never stored: a partial chunk only touches its W mod R real columns. Bone folds and tiles over
 // in_features (R = r), mini over out_features (R = mini_r), a bias tiles one row of O over N * O.
 // No bounds checks (TypeScript edge). Letters: N rows, W wide columns, R narrow columns.
