@@ -8,6 +8,8 @@
 // Letters: see runtime/backend.ts.
 import singleBytes from '../../build/kernels.wasm';
 import threadBytes from '../../build/kernels-threads.wasm';
+import { instantiate as instantiateSingle } from '../../build/kernels.js';
+import { instantiate as instantiateThreads } from '../../build/kernels-threads.js';
 import type { AdamWStep, Tensor } from '../backend.js';
 import { CheckedBackend, type Kernels as BackendKernels, type OwnedTensor } from '../checked.js';
 import {
@@ -16,32 +18,16 @@ import {
 } from '../shapes.js';
 import { CONTROL_BYTES, ThreadPool, threadHost } from './threads.js';
 
-/** build/kernels*.wasm's exports (asm/kernels/index.ts); pointers are byte offsets, sizes element counts.
- *  Kernels ending in (chunk, chunks, thread) are the ones threads share (asm/kernels/parts.ts). */
-interface Kernels {
-  memory: WebAssembly.Memory;
-  PACK_BYTES: WebAssembly.Global;
-  BAT_GROUP: WebAssembly.Global;
-  alloc(bytes: number): number;
-  free(ptr: number): void;
-  fold(wide: number, narrow: number, n: number, w: number, r: number): void;
-  tile(narrow: number, wide: number, n: number, w: number, r: number): void;
-  blockDelta(b: number, w: number, out: number, inF: number, r: number, m: number, sign: number, scratch: number): void;
-  embedding(ids: number, table: number, out: number, n: number, width: number): void;
-  rmsNorm(x: number, w: number, eps: number, y: number, rstd: number, n: number, width: number): void;
-  rmsNormBackward(x: number, w: number, rstd: number, dy: number, dx: number, n: number, width: number): void;
-  rope(x: number, table: number, n: number, heads: number, half: number, sign: number): void;
-  attentionScratch(keys: number, backward: boolean): number;
-  attentionDecodeAppend(kNew: number, vNew: number, kCache: number, vCache: number, batch: number, tq: number, row: number, capacity: number, past: number): void;
-  adamw(p: number, g: number, m: number, v: number, count: number,
-    lr: number, b1: number, a1: number, b2: number, a2: number, eps: number, decay: number, scale: number, c1: number, c2: number): void;
-  sumSquares(t: number, out: number, count: number, accumulate: boolean): void;
-}
+/** build/kernels*.wasm's exports (asm/kernels/index.ts), typed by the compiler's generated declarations
+ *  (build.mjs): pointers are byte offsets, sizes element counts. */
+type Exports = Awaited<ReturnType<typeof instantiateSingle>>;
 
-/** The kernels threads share, by name (each takes chunk, chunks, thread after these arguments). */
+/** The kernels threads share: each takes (chunk, chunks, thread) after its own arguments (asm/kernels/parts.ts). */
 const PARALLEL = ['matmul', 'blockAffine', 'batGrad', 'attention', 'attentionBackward', 'attentionDecode',
-  'crossEntropy', 'swiglu', 'swigluBackward', 'add', 'dropout'] as const;
+  'crossEntropy', 'swiglu', 'swigluBackward', 'add', 'dropout'] as const satisfies readonly (keyof Exports)[];
 type Parallel = typeof PARALLEL[number];
+/** A shared kernel's own arguments: its parameters before (chunk, chunks, thread). */
+type Own<K extends Parallel> = Exports[K] extends (...a: [...infer A, number, number, number]) => void ? A : never;
 
 /** Least work per chunk (multiply-adds, or elements for element-wise kernels): a call with less stays on one
  *  thread, since waking the workers and packing per chunk cost tens of microseconds. */
@@ -72,11 +58,11 @@ class WasmTensor implements OwnedTensor {
 class WasmKernels implements BackendKernels<WasmTensor> {
   readonly name = 'wasm' as const;
   readonly info;
-  private k: Kernels | null;
+  private k: Exports | null;
   /** matmul.ts packing scratch, one block of PACK_BYTES per thread, held for the backend's lifetime. */
   private readonly pack: number;
 
-  constructor(kernels: Kernels, private readonly pool: ThreadPool | null) {
+  constructor(kernels: Exports, private readonly pool: ThreadPool | null) {
     this.k = kernels;
     const threads = pool?.threads ?? 1;
     this.info = {
@@ -84,10 +70,10 @@ class WasmKernels implements BackendKernels<WasmTensor> {
       device: `WebAssembly SIMD128, ${threads} thread${threads > 1 ? 's' : ''}`,
       details: { simd128: true, threads, memoryLimit: '4 GiB (wasm32)', matmulTile: '2x16 f32x4' },
     };
-    this.pack = this.alloc(threads * (kernels.PACK_BYTES.value as number), 'matmul packing scratch');
+    this.pack = this.alloc(threads * kernels.PACK_BYTES.value, 'matmul packing scratch');
   }
 
-  private get kernels(): Kernels {
+  private get kernels(): Exports {
     if (!this.k) throw new Error('[wasm] the backend was destroyed; create a new one');
     return this.k;
   }
@@ -113,10 +99,10 @@ class WasmKernels implements BackendKernels<WasmTensor> {
   }
 
   /** Run a shared kernel in `chunks` chunks (from `chunks()`) on the pool, or whole on this thread. */
-  private run(name: Parallel, chunks: number, ...args: (number | boolean)[]): void {
-    const numbers = args.map(Number);
-    if (chunks > 1) this.pool!.run(this.kernels as unknown as Record<string, unknown>, name, numbers, chunks);
-    else (this.kernels as unknown as Record<string, (...a: number[]) => void>)[name](...numbers, 0, 1, 0);
+  private run<K extends Parallel>(name: K, chunks: number, ...args: Own<K>): void {
+    const k = this.kernels, kernel = k[name];
+    if (chunks > 1) this.pool!.run(name, (...a: number[]) => Reflect.apply(kernel, k, a), args.map(Number), chunks);
+    else Reflect.apply(kernel, k, [...args, 0, 1, 0]);
   }
 
   /** A block of `bytes` bytes of linear memory, or a clear error naming the size and the 4 GiB limit. */
@@ -127,7 +113,7 @@ class WasmKernels implements BackendKernels<WasmTensor> {
       throw new Error(`[wasm] ${what} needs ${bytes} bytes (${gib(bytes)}), over the 4 GiB limit of wasm32 linear ` +
         `memory; use the webgpu backend or split the tensor`);
     }
-    const ptr = k.alloc(bytes) >>> 0; // addresses past 2 GiB come back as negative i32
+    const ptr = k.alloc(bytes); // unsigned: the generated binding reads the usize as such
     if (ptr === 0) {
       throw new Error(`[wasm] cannot allocate ${bytes} bytes (${gib(bytes)}) for ${what}: linear memory has grown to ` +
         `${gib(grown)} of its 4 GiB limit (or the host refused to grow it); dispose unused tensors`);
@@ -213,7 +199,7 @@ class WasmKernels implements BackendKernels<WasmTensor> {
       this.run('blockAffine', chunks, w.ptr, m.ptr, c.ptr, dst.ptr, d.out, d.inF, d.r, shifted, this.pack));
   }
   batGrad(w: WasmTensor, g: WasmTensor, x: WasmTensor, db: WasmTensor, d: BatDims): void {
-    const group = this.kernels.BAT_GROUP.value as number;
+    const group = this.kernels.BAT_GROUP.value;
     // About two output blocks per chunk: x is packed once per chunk's group (asm/kernels/bat.ts), so fewer,
     // larger chunks pack less, while more of them balance the threads.
     const chunks = this.chunks(d.n * d.out * d.inF, MIN_PARALLEL_MACS, Math.ceil(d.out / d.r / 2));
@@ -308,7 +294,7 @@ class WasmKernels implements BackendKernels<WasmTensor> {
 }
 
 export class WasmBackend extends CheckedBackend<WasmTensor> {
-  constructor(kernels: Kernels, pool: ThreadPool | null) {
+  constructor(kernels: Exports, pool: ThreadPool | null) {
     super(new WasmKernels(kernels, pool));
   }
 }
@@ -330,17 +316,18 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
       `cross-origin isolated page); use threads=1 here`);
   }
   if (threads === 1) return singleThreaded();
-  let kernels: Kernels, module: WebAssembly.Module, memory: WebAssembly.Memory;
+  let kernels: Exports, module: WebAssembly.Module, memory: WebAssembly.Memory;
   try {
     module = await WebAssembly.compile(threadBytes as Uint8Array<ArrayBuffer>);
     memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-    kernels = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Kernels;
+    const imports = { env: { memory } };
+    kernels = await instantiateThreads(module, imports);
   } catch (e) {
     if (options.threads === undefined) return singleThreaded();
     throw new Error(`[wasm] cannot instantiate the threaded kernels on shared memory (${(e as Error).message}); use threads=1`);
   }
   try {
-    const pool = await ThreadPool.start(host!, module, memory, kernels.alloc(CONTROL_BYTES) >>> 0, threads, [...PARALLEL]);
+    const pool = await ThreadPool.start(host!, module, memory, kernels.alloc(CONTROL_BYTES), threads, [...PARALLEL]);
     return new WasmBackend(kernels, pool);
   } catch (e) {
     if (options.threads === undefined) return singleThreaded();
@@ -352,8 +339,7 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
 async function singleThreaded(): Promise<WasmBackend> {
   try {
     // esbuild's binary loader decodes into a plain (never shared) ArrayBuffer.
-    const { instance } = await WebAssembly.instantiate(singleBytes as Uint8Array<ArrayBuffer>, {});
-    return new WasmBackend(instance.exports as unknown as Kernels, null);
+    return new WasmBackend(await instantiateSingle(await WebAssembly.compile(singleBytes as Uint8Array<ArrayBuffer>), {}), null);
   } catch (e) {
     throw new Error(`[wasm] cannot instantiate the SIMD kernels (${(e as Error).message}); this runtime needs ` +
       `WebAssembly SIMD128 (Node >= 16.4, Chrome >= 91, Firefox >= 89, Safari >= 16.4)`);
