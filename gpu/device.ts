@@ -287,21 +287,13 @@ export async function openDevice(gpu: GPU | undefined = getGPU(), maxBindingByte
 
 /** Workgroup counts for `count` invocations in workgroups of `size`, folded into y when x would pass
  *  the per-dimension limit. Kernels rebuild the linear index as x + y * (workgroups in x) * size. */
-export function grid(ctx: GpuContext, count: number, size: number): [number, number, number] {
+function grid(ctx: GpuContext, count: number, size: number): [number, number, number] {
   const groups = Math.ceil(count / size);
   const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (groups <= maxX) return [groups, 1, 1];
   const y = Math.ceil(groups / maxX);
   if (y > maxX) throw new Error(`[webgpu] ${count} invocations exceed the dispatch limit of this device`);
   return [Math.ceil(groups / y), y, 1];
-}
-
-/** A parameter block of u32 fields (f32 fields are passed with `f32` bits via the same buffer). */
-export function params(u32: readonly number[], f32: readonly number[] = []): ArrayBuffer {
-  const buf = new ArrayBuffer(Math.ceil((u32.length + f32.length) / 4) * 16 || 16);
-  new Uint32Array(buf).set(u32);
-  new Float32Array(buf, u32.length * 4, f32.length).set(f32);
-  return buf;
 }
 
 /** Rows of a row-major [rows, cols] float32 tensor of `bytes` that one binding window holds: all of them

@@ -2,9 +2,7 @@
 // kernels (name, WGSL source or the template filled in for a variant, entry point, workgroup size, the
 // storage bindings in order, the uniform parameter block and the dispatch size, both from the op's
 // dimensions); GpuContext.launch (device.ts) is the one dispatcher: it builds and caches the pipeline by the
-// descriptor's name, binds the buffers and records the dispatch. There are no launcher classes.
-import { params } from './device.js';
-
+// descriptor's name, binds the buffers and records the dispatch.
 /** One kernel, for calls described by P (usually the op's checked dimensions). */
 export interface Kernel<P> {
   /** Unique per pipeline (entry point and variant included): the pipeline cache key and the label of
@@ -34,4 +32,12 @@ export interface Kernel<P> {
 export function kernel<P>(k: Omit<Kernel<P>, 'params'> & { u32: (p: P) => number[]; f32?: (p: P) => number[] }): Kernel<P> {
   const { u32, f32, ...rest } = k;
   return { ...rest, params: (p: P) => params(u32(p), f32?.(p) ?? []) };
+}
+
+/** A parameter block of u32 fields (f32 fields are passed with `f32` bits via the same buffer). */
+export function params(u32: readonly number[], f32: readonly number[] = []): ArrayBuffer {
+  const buf = new ArrayBuffer(Math.ceil((u32.length + f32.length) / 4) * 16 || 16);
+  new Uint32Array(buf).set(u32);
+  new Float32Array(buf, u32.length * 4, f32.length).set(f32);
+  return buf;
 }

@@ -5,8 +5,8 @@
 // One pipeline per (transA, transB, aligned, float16 A, float16 B) variant of the template; a float16
 // operand (a half-precision weight, gpu/half.wgsl layout) may not exceed one binding. It checks nothing about
 // shapes: callers have (runtime/shapes.ts matmulDims).
-import { type GpuContext, params, rowWindow, rowsPerWindow } from './device.js';
-import type { Kernel } from './kernel.js';
+import { type GpuContext, rowWindow, rowsPerWindow } from './device.js';
+import { type Kernel, params } from './kernel.js';
 import src from './matmul.wgsl';
 
 const WG = 8; // invocations per workgroup side; each computes 8 x 8 outputs, so a workgroup covers 64 x 64

@@ -12,7 +12,7 @@ export type { SafetensorsFile, StoredTensor, DType, TensorToWrite } from './safe
 // Whole models and PEFT adapter folders.
 export { parseModelConfig, type ModelConfig, type ModelType } from './model/config.js';
 export { loadModel, readTensors, type LoadedModel, type LoadOptions } from './model/checkpoint.js';
-export { LlamaModel, weightShapes, type ModelCache } from './model/llama.js';
+export { LlamaModel, weightShapes } from './model/llama.js';
 export { filesFromList, filesFromMap, type FileSource } from './model/files.js';
 export { attachAdapter, loadAdapter, saveAdapter, peftKey, type ModelAdapter } from './peft/adapter.js';
 export { parsePeftConfig, newPeftConfig, peftConfigText, type PeftAdapterConfig, type PeftType, type TargetRules } from './peft/config.js';

@@ -20,7 +20,7 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 /** Interpret a tensor as rows x cols with cols = last dimension. */
-export function rowsCols(t: Tensor): [number, number] {
+function rowsCols(t: Tensor): [number, number] {
   const cols = t.shape.length ? t.shape[t.shape.length - 1] : 1;
   return [cols === 0 ? 0 : t.size / cols, cols];
 }

@@ -36,15 +36,15 @@ gen('cached decoding reproduces the full forward pass, position by position', as
       const full = await b.read(model.forward(IDS, 1).logits);
       const kv = new KVCache(b, model.config, 1, IDS.length);
       // A prompt of 4 tokens in one pass, then one token at a time.
-      const first = await b.read(model.forward(IDS.subarray(0, 4), 1, false, kv).logits);
+      const first = await b.read(model.forward(IDS.subarray(0, 4), 1, kv).logits);
       assert.ok(relError(first, full.subarray(0, 4 * vocab)) <= MODEL_REL, `${b.name} ${name}: prefill`);
       for (let t = 4; t < IDS.length; t++) {
-        const step = await b.read(model.forward(IDS.subarray(t, t + 1), 1, false, kv).logits);
+        const step = await b.read(model.forward(IDS.subarray(t, t + 1), 1, kv).logits);
         const err = relError(step, full.subarray(t * vocab, (t + 1) * vocab));
         assert.ok(err <= MODEL_REL, `${b.name} ${name}: cached step at position ${t}: rel err ${err}`);
       }
       assert.is(kv.length, IDS.length);
-      assert.throws(() => model.forward(IDS.subarray(0, 1), 1, false, kv), /exceed the cache capacity/);
+      assert.throws(() => model.forward(IDS.subarray(0, 1), 1, kv), /exceed the cache capacity/);
       kv.dispose();
     }
   }

@@ -1,5 +1,5 @@
-// Every transformer op and every training op of Backend on every fast backend that
-// implements it, against the reference on random inputs of awkward shapes: one token, sequence lengths
+// Every transformer op and every training op of Backend on every fast backend,
+// against the reference on random inputs of awkward shapes: one token, sequence lengths
 // that fill no tile, grouped-query attention with 3 query heads per key/value head, a sliding window
 // shorter than the sequence, two sequences per batch, head dimensions 16 and 64, a 1000-token vocabulary
 // with ignored targets, a 151936-token vocabulary (Qwen2.5's), AdamW with weight decay and a gradient scale, accumulated squared norms,

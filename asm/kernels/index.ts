@@ -1,7 +1,7 @@
 // The kernels module (build/kernels.wasm, and build/kernels-threads.wasm on shared memory): tensor memory
 // management and every op's SIMD kernel. All pointers are byte offsets into this module's linear memory and
-// all sizes are element counts, checked by runtime/wasm/backend.ts before any call; the kernels trust them.
-// Kernels that threads share take (part, parts) last (parts.ts).
+// all sizes are element counts, checked by runtime/checked.ts before any call; the kernels trust them.
+// Kernels that threads share take (chunk, chunks, thread) last (parts.ts).
 export { alloc, free } from './heap';
 export { PACK_BYTES, matmul } from './matmul';
 export { fold, tile } from './fold';

@@ -28,7 +28,7 @@ export async function generate(model: LlamaModel, prompt: Int32Array, o: Generat
   try {
     let input = prompt;
     while (out.length < maxNew && kv.length + input.length <= capacity) {
-      const { logits } = model.forward(input, 1, false, kv);
+      const { logits } = model.forward(input, 1, kv);
       const all = await backend.read(logits);
       backend.dispose(logits);
       const vocab = model.config.vocabSize;
