@@ -11,7 +11,7 @@
 // float16 and accumulated in f32; matmul's C, blockDelta's w and blockAffine/batGrad's w go through a float32
 // temporary (written back rounded to float16 where the op writes the weight); copy/read/write convert; every
 // other op rejects them (runtime/checked.ts).
-import type { AdamWStep, Tensor } from '../runtime/backend.js';
+import type { AdamWStep, BackendInfo, Tensor } from '../runtime/backend.js';
 import { CheckedBackend, type Kernels, type OwnedTensor } from '../runtime/checked.js';
 import {
   type AttentionDims, type BatDims, type BlockDeltaDims, type CrossEntropyDims, type DecodeDims, type DropoutDims,
@@ -59,7 +59,7 @@ const isHalf = (t: GpuTensor) => t.dtype === 'float16';
 
 class GpuKernels implements Kernels<GpuTensor> {
   readonly name = 'webgpu' as const;
-  readonly info;
+  readonly info: BackendInfo;
   private readonly uploads: HostUploads;
   private readonly scratch: Record<'batSlab' | 'attentionDelta' | 'decodeLse' | 'rowLoss', ScratchBuffer>;
   private readonly batScratchBytes: number;
@@ -69,7 +69,7 @@ class GpuKernels implements Kernels<GpuTensor> {
   constructor(readonly ctx: GpuContext, options: WebGPUBackendOptions) {
     const a = ctx.adapter.info;
     this.info = {
-      name: 'webgpu' as const,
+      name: 'webgpu',
       device: [a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown WebGPU adapter',
       details: { ...ctx.limits, 'shader-f16': ctx.hasF16, subgroups: ctx.adapter.features.has('subgroups') },
     };

@@ -111,7 +111,8 @@ export interface Backend {
    *  of R unless `pad`, which zero-pads the last chunk (Bone's chunk sum over in_features). */
   fold(wide: Tensor, narrow: Tensor, pad?: boolean): void;
   /** wide[n, c] += narrow[n, c mod R].  narrow [N, R], or [R] for every row (a bias), wide [N, W]. W must be a
-   *  multiple of R unless `pad` (the last chunk then takes the first W mod R columns of narrow). */
+   *  multiple of R unless `pad` (the last chunk then takes the first W mod R columns of narrow); a one-row
+   *  [R] narrow always needs whole chunks. */
   tile(narrow: Tensor, wide: Tensor, pad?: boolean): void;
   /** w[o, c] += sign * b[c mod R, o mod M].  b [R, M], w [O, I] (may be a float16 weight). Bone (M = O) and
    *  mini merge. */

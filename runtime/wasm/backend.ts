@@ -10,7 +10,7 @@ import singleBytes from '../../build/kernels.wasm';
 import threadBytes from '../../build/kernels-threads.wasm';
 import { instantiate as instantiateSingle } from '../../build/kernels.js';
 import { instantiate as instantiateThreads } from '../../build/kernels-threads.js';
-import type { AdamWStep, Tensor } from '../backend.js';
+import type { AdamWStep, BackendInfo, Tensor } from '../backend.js';
 import { CheckedBackend, type Kernels as BackendKernels, type OwnedTensor } from '../checked.js';
 import {
   type AttentionDims, type BatDims, type BlockDeltaDims, type CrossEntropyDims, type DecodeDims, type DropoutDims,
@@ -57,7 +57,7 @@ class WasmTensor implements OwnedTensor {
 
 class WasmKernels implements BackendKernels<WasmTensor> {
   readonly name = 'wasm' as const;
-  readonly info;
+  readonly info: BackendInfo;
   private k: Exports | null;
   /** matmul.ts packing scratch, one block of PACK_BYTES per thread, held for the backend's lifetime. */
   private readonly pack: number;
@@ -66,7 +66,7 @@ class WasmKernels implements BackendKernels<WasmTensor> {
     this.k = kernels;
     const threads = pool?.threads ?? 1;
     this.info = {
-      name: 'wasm' as const,
+      name: 'wasm',
       device: `WebAssembly SIMD128, ${threads} thread${threads > 1 ? 's' : ''}`,
       details: { simd128: true, threads, memoryLimit: '4 GiB (wasm32)', matmulTile: '2x16 f32x4' },
     };
