@@ -16,7 +16,9 @@ const matches = (file, names) => names.length === 0 || names.some((n) => file.in
 const root = new URL('.', import.meta.url).pathname;
 
 // Each folder under asm/ with an index.ts is one WebAssembly module: build/<folder>.wasm, built with the
-// folder's own asconfig.json when it has one (e.g. shared memory for threads), else the root one.
+// folder's own asconfig.json when it has one (e.g. shared memory for threads), else the root one. The
+// compiler also writes build/<folder>.d.ts, the typed signature of every export, which the TypeScript side
+// imports (as types only) instead of declaring the exports by hand.
 function buildWasm() {
   mkdirSync(join(root, 'build'), { recursive: true });
   for (const name of readdirSync(join(root, 'asm'))) {
@@ -27,6 +29,7 @@ function buildWasm() {
       '--config', existsSync(join(root, 'asm', name, 'asconfig.json')) ? join(root, 'asm', name, 'asconfig.json') : join(root, 'asconfig.json'),
       '--target', 'release',
       '--outFile', join(root, 'build', `${name}.wasm`),
+      '--bindings', 'raw',
     ], { stdio: 'inherit' });
   }
 }

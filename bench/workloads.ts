@@ -4,7 +4,6 @@
 // Shapes: N = tokens, I/O = in/out features, T = sequence length, V = vocabulary; SmolLM-135M's shape for the
 // model workloads (random weights: speed does not depend on them).
 import type { Backend, Tensor } from '../runtime/backend.js';
-import type { FullBackend } from '../runtime/select.js';
 import { AdaptedLinear } from '../runtime/adapters/linear.js';
 import { type AdapterConfig, parameterCount } from '../runtime/adapters/config.js';
 import { uniform } from '../runtime/adapters/random.js';
@@ -44,8 +43,8 @@ export interface Suite {
 
 export const SUITES: Record<string, Suite> = {
   quick: {
-    name: 'quick', matmul: [256, 512, 1024], adapterShapes: [[576, 576], [1536, 576]], adapterTokens: 256,
-    train: { layers: 4, seq: 128, steps: 2 }, generate: { layers: 4, prompt: 64, newTokens: 16 }, finetuneSteps: 100, minRuns: 3, minMs: 300,
+    name: 'quick', matmul: [256, 512, 1024], adapterShapes: [[576, 576], [1536, 576]], adapterTokens: 128,
+    train: { layers: 2, seq: 64, steps: 2 }, generate: { layers: 2, prompt: 32, newTokens: 8 }, finetuneSteps: 30, minRuns: 3, minMs: 300,
   },
   full: {
     name: 'full', matmul: [256, 512, 1024, 2048], adapterShapes: [[576, 576], [1536, 576], [576, 1536], [2048, 2048]], adapterTokens: 512,
@@ -96,12 +95,15 @@ function fail(workload: string, what: string): never {
  *  each size's product is checked against float64 on sampled rows, then timed. */
 export async function matmulWorkload(b: Backend, suite: Suite): Promise<WorkloadResult[]> {
   const out: WorkloadResult[] = [];
-  const half = b.info.details['shader-f16'] === true && !!b.weight;
   for (const n of suite.matmul) {
     const a = uniform(n * n, -1, 1, 6), w = uniform(n * n, -1, 1, 7);
-    for (const dtype of half ? ['f32', 'f16'] as const : ['f32'] as const) {
+    for (const dtype of ['f32', 'f16'] as const) {
+      const tw = dtype === 'f16' ? b.weight([n, n], w, 'W') : b.tensor([n, n], w, 'W');
+      if (dtype === 'f16' && tw.dtype !== 'float16') { // this backend keeps weights in float32
+        b.dispose(tw);
+        continue;
+      }
       const ta = b.tensor([n, n], a, 'A');
-      const tw = dtype === 'f16' ? b.weight!([n, n], w, 'W') : b.tensor([n, n], w, 'W');
       const tc = b.tensor([n, n], undefined, 'C');
       b.matmul(ta, tw, tc, { transB: true }); // C = A W^T, as a linear layer computes it
       const c = await b.read(tc);
@@ -169,14 +171,14 @@ export async function adapterWorkload(b: Backend, suite: Suite): Promise<Workloa
 }
 
 /** A LLaMA model of SmolLM-135M's shape (fewer layers in small suites) with random weights. */
-export function randomModel(b: FullBackend, layers: number): LlamaModel {
+export function randomModel(b: Backend, layers: number): LlamaModel {
   const config = parseModelConfig({ ...SMOLLM_135M, num_hidden_layers: layers });
   const weights = new Map<string, Tensor>();
   let seed = 1;
   for (const [name, shape] of weightShapes(config)) {
     const size = shape.reduce((x, y) => x * y, 1);
     const data = name.endsWith('norm.weight') ? new Float32Array(size).fill(1) : uniform(size, -0.0346, 0.0346, seed++);
-    weights.set(name, b.weight && shape.length === 2 ? b.weight(shape, data, name) : b.tensor(shape, data, name));
+    weights.set(name, shape.length === 2 ? b.weight(shape, data, name) : b.tensor(shape, data, name));
   }
   return new LlamaModel(b, config, weights);
 }
@@ -189,7 +191,7 @@ function freeModel(model: LlamaModel): void {
 
 /** A whole training step (forward, backward, AdamW) per method, and the frozen model's forward + backward.
  *  Check: the first loss of a random model is finite and near ln V (it predicts nearly uniformly). */
-export async function trainWorkload(b: FullBackend, suite: Suite): Promise<WorkloadResult[]> {
+export async function trainWorkload(b: Backend, suite: Suite): Promise<WorkloadResult[]> {
   const { layers, seq, steps } = suite.train;
   const out: WorkloadResult[] = [];
   const shape = `SmolLM-135M shape, ${layers} layer${layers > 1 ? 's' : ''}, T=${seq}`;
@@ -232,7 +234,7 @@ export async function trainWorkload(b: FullBackend, suite: Suite): Promise<Workl
 
 /** Prefill (the prompt in one pass) and decode (one token at a time against the key/value cache). Check:
  *  the cached decode's logits equal a full forward over prompt + token. */
-export async function generateWorkload(b: FullBackend, suite: Suite): Promise<WorkloadResult[]> {
+export async function generateWorkload(b: Backend, suite: Suite): Promise<WorkloadResult[]> {
   const { layers, prompt, newTokens } = suite.generate;
   const model = randomModel(b, layers);
   const V = model.config.vocabSize;
@@ -240,9 +242,9 @@ export async function generateWorkload(b: FullBackend, suite: Suite): Promise<Wo
   const next = Int32Array.of(11);
   // Check once: cached decode vs the whole sequence in one pass.
   const kv = new KVCache(b, model.config, 1, prompt + 1);
-  b.dispose(model.forward(ids, 1, false, kv).logits);
-  const cached = model.forward(next, 1, false, kv).logits;
-  const whole = model.forward(Int32Array.from([...ids, ...next]), 1, false).logits;
+  b.dispose(model.forward(ids, 1, kv).logits);
+  const cached = model.forward(next, 1, kv).logits;
+  const whole = model.forward(Int32Array.from([...ids, ...next]), 1).logits;
   const a = await b.read(cached), w = (await b.read(whole)).subarray(prompt * V);
   b.dispose(cached);
   b.dispose(whole);
@@ -255,13 +257,13 @@ export async function generateWorkload(b: FullBackend, suite: Suite): Promise<Wo
   for (let r = 0; r <= runs; r++) { // the first run warms up
     const cache = new KVCache(b, model.config, 1, prompt + newTokens);
     let t0 = performance.now();
-    const logits = model.forward(ids, 1, false, cache).logits;
+    const logits = model.forward(ids, 1, cache).logits;
     await b.read(logits);
     b.dispose(logits);
     if (r) prefill.push(performance.now() - t0);
     t0 = performance.now();
     for (let i = 0; i < newTokens; i++) {
-      const l = model.forward(next, 1, false, cache).logits;
+      const l = model.forward(next, 1, cache).logits;
       await b.read(l); // generation reads every token's logits to sample the next
       b.dispose(l);
     }
@@ -281,7 +283,7 @@ export async function generateWorkload(b: FullBackend, suite: Suite): Promise<Wo
 
 /** The built-in fine-tuning job through the public finetune(), as a user runs it (loading, data, training,
  *  held-out evaluation, the adapter's files). Check: the training loss went down. */
-export async function finetuneWorkload(b: FullBackend, suite: Suite): Promise<WorkloadResult[]> {
+export async function finetuneWorkload(b: Backend, suite: Suite): Promise<WorkloadResult[]> {
   const steps = suite.finetuneSteps;
   const run = await finetune({ backend: b, steps });
   const first = run.losses[0], last = run.losses[steps - 1];
@@ -300,7 +302,7 @@ export function trackTensorBytes(b: Backend): () => number {
   let live = 0, peak = 0, inside = 0;
   const sizes = new WeakMap<Tensor, number>();
   const count = (t: Tensor) => {
-    const bytes = t.size * ((t as { dtype?: string }).dtype === 'float16' ? 2 : 4);
+    const bytes = t.size * (t.dtype === 'float16' ? 2 : 4);
     sizes.set(t, bytes);
     live += bytes;
     peak = Math.max(peak, live);
@@ -308,17 +310,15 @@ export function trackTensorBytes(b: Backend): () => number {
   };
   const tensor = b.tensor.bind(b), dispose = b.dispose.bind(b);
   b.tensor = (shape, data, label) => (inside ? tensor(shape, data, label) : count(tensor(shape, data, label)));
-  const weight = b.weight?.bind(b);
-  if (weight) {
-    b.weight = (shape, data, label) => {
-      inside++;
-      try {
-        return count(weight(shape, data, label));
-      } finally {
-        inside--;
-      }
-    };
-  }
+  const weight = b.weight.bind(b);
+  b.weight = (shape, data, label) => {
+    inside++;
+    try {
+      return count(weight(shape, data, label));
+    } finally {
+      inside--;
+    }
+  };
   b.dispose = (t) => {
     live -= sizes.get(t) ?? 0;
     sizes.delete(t);
@@ -331,7 +331,7 @@ export type WorkloadName = 'matmul' | 'adapter' | 'train' | 'generate' | 'finetu
 export const WORKLOADS: WorkloadName[] = ['matmul', 'adapter', 'train', 'generate', 'finetune'];
 
 /** Every workload of the suite on one backend, in order; `onDone` hears each as it finishes. */
-export async function runWorkloads(b: FullBackend, suite: Suite, only: WorkloadName[] = WORKLOADS,
+export async function runWorkloads(b: Backend, suite: Suite, only: WorkloadName[] = WORKLOADS,
   onDone: (name: string, results: WorkloadResult[]) => void = () => {}): Promise<WorkloadResult[]> {
   const all: WorkloadResult[] = [];
   const run = { matmul: matmulWorkload, adapter: adapterWorkload, train: trainWorkload, generate: generateWorkload, finetune: finetuneWorkload };

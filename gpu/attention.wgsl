@@ -1,9 +1,9 @@
-// Causal grouped-query attention with an optional sliding window (runtime/model/ops.ts attention,
+// Causal grouped-query attention with an optional sliding window (runtime/backend.ts attention,
 // attentionBackward; reference: runtime/reference/ops.ts). Only the log-sum-exp of each softmax row is kept;
 // the backward pass rebuilds the probabilities from it (as FlashAttention does), never storing [T, T].
 //   forward:  one invocation per query row (b, t, h): a single pass over the visible keys with an online
 //             softmax (running max m, running sum l, output accumulator rescaled when m grows). Also the
-//             attention of generation (runtime/generate/ops.ts attentionDecode): the keys and values are
+//             attention of generation (runtime/backend.ts attentionDecode): the keys and values are
 //             then a cache of kvSeq = C rows per sequence and query t sits at position past + t.
 //   dq:       one invocation per query row: delta = dout . out, P = exp(S - lse), dS = P (dout . v - delta),
 //             dq = sum_s dS k_s / sqrt(E); writes delta for the next kernel

@@ -1,63 +1,55 @@
-// Launchers for bat.wgsl: blockAffine, and batGrad as "slab product, then block reduction" over bounded
+// The kernels of bat.wgsl: blockAffine, and batGrad as "slab product, then block reduction" over bounded
 // groups of output blocks: for each group, the matmul kernel writes s = g[:, group]^T x [blocks * R, I]
 // into a scratch buffer of at most `scratchBytes`, then gradTile reduces it to db for those blocks. The
-// whole [O, I] product g^T x is never allocated. Shapes are checked by the caller (runtime/op-shapes.ts).
-import { type GpuContext, grid, params } from './device.js';
-import type { MatmulKernel } from './matmul.js';
+// whole [O, I] product g^T x is never allocated. Shapes are checked by the caller (runtime/checked.ts).
+import { blockPlan } from '../runtime/blocks.js';
+import type { BatDims } from '../runtime/shapes.js';
+import type { GpuContext } from './device.js';
+import { kernel } from './kernel.js';
+import { encodeMatmul } from './matmul.js';
+import type { ScratchBuffer } from './reusable.js';
 import src from './bat.wgsl';
 
-const WG = 64;
 /** Default bound on the batGrad slab: large enough that typical layers take one or a few groups. */
 export const DEFAULT_BAT_SCRATCH_BYTES = 32 << 20;
 
-export class BatKernels {
-  private affinePipe: GPUComputePipeline | undefined;
-  private gradPipe: GPUComputePipeline | undefined;
-  private scratch: GPUBuffer | null = null;
-  private scratchSize = 0;
+const common = { module: 'bat.wgsl', source: src, wg: 64 };
 
-  constructor(private readonly ctx: GpuContext, private readonly matmul: MatmulKernel,
-    private readonly scratchBytes = DEFAULT_BAT_SCRATCH_BYTES) {}
+/** dst_ik = w_ik (I + m_i) + c_i.  w, dst [O, I]; m, c [O/R, R, R]. */
+export const BAT_AFFINE = kernel({
+  ...common, name: 'bat affine', entry: 'affine', bindings: ['w', 'm', 'c', 'dst'],
+  u32: (d: BatDims) => [d.out, d.inF, d.r], size: (d) => blockPlan().tileInvocations(d.out, d.inF),
+});
 
-  private module() {
-    return this.ctx.module('bat.wgsl', src);
-  }
+/** db_i for the output blocks block0 .. block0 + blocks - 1 from their slab of g^T x: the group's first
+ *  weight element and first db element are the plan's strip and square offsets of block0. */
+const BAT_GRAD_TILE = kernel({
+  ...common, name: 'bat gradTile', entry: 'gradTile', bindings: ['w', 'slab', 'db'],
+  u32: (d: BatDims & { block0: number; blocks: number }) =>
+    [d.out, d.inF, d.r, blockPlan().batStrip(d.block0, d.r, d.inF), blockPlan().batSquare(d.block0, d.r), d.blocks],
+  size: (d) => blockPlan().batGradInvocations(d.blocks, d.r),
+});
 
-  /** dst_ik = w_ik (I + m_i) + c_i.  w, dst [O, I]; m, c [O/R, R, R]. */
-  affine(label: string, w: GPUBuffer, m: GPUBuffer, c: GPUBuffer, dst: GPUBuffer, out: number, inF: number, r: number): void {
-    this.affinePipe ??= this.ctx.pipeline('bat affine', this.module(), 'affine', { WG });
-    this.ctx.dispatch(label, this.affinePipe, params([out, inF, r]), [w, m, c, dst], grid(this.ctx, out * inF, WG));
-  }
-
-  /** db_i = sum_k (w_ik + I)^T (g_i^T x_k).  w [O, I], g [N, O], x [N, I], db [O/R, R, R] (overwritten). */
-  grad(label: string, w: GPUBuffer, g: GPUBuffer, x: GPUBuffer, db: GPUBuffer, n: number, out: number, inF: number, r: number): void {
-    this.gradPipe ??= this.ctx.pipeline('bat gradTile', this.module(), 'gradTile', { WG });
-    const slabBytes = r * inF * 4; // one output block's rows of g^T x
-    const limit = Math.min(this.scratchBytes, this.ctx.maxBinding);
-    const totalBlocks = out / r;
-    const perGroup = Math.min(totalBlocks, Math.max(1, Math.floor(limit / slabBytes)));
-    const scratch = this.scratchFor(perGroup * slabBytes, label);
-    for (let block0 = 0; block0 < totalBlocks; block0 += perGroup) {
-      const blocks = Math.min(perGroup, totalBlocks - block0);
-      // s [blocks R, I] = g[:, block0 R : (block0 + blocks) R]^T x: A is g read transposed, in place.
-      this.matmul.encode(`${label} (slab of blocks ${block0}..${block0 + blocks - 1})`, {
-        a: { buffer: g, ld: out, offset: block0 * r, stride: 0 },
-        b: { buffer: x, ld: inF, offset: 0, stride: 0 },
-        c: { buffer: scratch, ld: inF, offset: 0, stride: 0 },
-        batch: 1, m: blocks * r, n: inF, k: n, transA: true, transB: false, alpha: 1, accumulate: false,
-      });
-      this.ctx.dispatch(`${label} (blocks ${block0}..${block0 + blocks - 1})`, this.gradPipe,
-        params([out, inF, r, block0, blocks]), [w, scratch, db], grid(this.ctx, blocks * r * r, WG));
-    }
-  }
-
-  /** The slab scratch, grown (never past the bound) when a call needs more than the last one. */
-  private scratchFor(bytes: number, label: string): GPUBuffer {
-    if (!this.scratch || this.scratchSize < bytes) {
-      if (this.scratch) this.ctx.release(this.scratch);
-      this.scratch = this.ctx.storageBuffer(bytes, `batGrad slab for ${label}`);
-      this.scratchSize = bytes;
-    }
-    return this.scratch;
+/** db_i = sum_k (w_ik + I)^T (g_i^T x_k).  w [O, I], g [N, O], x [N, I], db [O/R, R, R] (overwritten);
+ *  `slab` grows to at most `scratchBytes` (and one binding). */
+export function batGrad(ctx: GpuContext, label: string, w: GPUBuffer, g: GPUBuffer, x: GPUBuffer, db: GPUBuffer, d: BatDims,
+  slab: ScratchBuffer, scratchBytes: number): void {
+  const { n, out, inF, r } = d;
+  const plan = blockPlan();
+  const bound = Math.min(scratchBytes, ctx.maxBinding);
+  const totalBlocks = plan.batBlocks(out, r);
+  const perGroup = plan.batGroupBlocks(out, inF, r, bound);
+  const slabBytes = perGroup * r * inF * 4; // the group's rows of g^T x
+  const scratch = slab.get(slabBytes, Math.max(slabBytes, bound));
+  for (let block0 = 0; block0 < totalBlocks; block0 += perGroup) {
+    const blocks = Math.min(perGroup, totalBlocks - block0);
+    // s [blocks R, I] = g[:, block0 R : (block0 + blocks) R]^T x: A is g read transposed, in place.
+    encodeMatmul(ctx, `${label} (slab of blocks ${block0}..${block0 + blocks - 1})`, {
+      a: { buffer: g, ld: out, offset: plan.chunkStart(block0, r), stride: 0 },
+      b: { buffer: x, ld: inF, offset: 0, stride: 0 },
+      c: { buffer: scratch, ld: inF, offset: 0, stride: 0 },
+      batch: 1, m: blocks * r, n: inF, k: n, transA: true, transB: false, alpha: 1, accumulate: false,
+    });
+    ctx.launch(BAT_GRAD_TILE, `${label} (blocks ${block0}..${block0 + blocks - 1})`, { ...d, block0, blocks }, [w, scratch, db]);
   }
 }

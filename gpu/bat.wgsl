@@ -1,4 +1,4 @@
-// Bat (PEFT init_weights="bat", docs/BONE.md), block by block over R x R blocks of the weight, with i the
+// Bat (PEFT init_weights="bat", docs/blocks.md), block by block over R x R blocks of the weight, with i the
 // output block, k the input block, a/b the row/column inside a block:
 //   affine:   dst_ik = w_ik (I + m_i) + c_i           (forward weight, merge)
 //   gradTile: db_i = sum_k (w_ik + I)^T s_ik           for the output blocks of one slab s = g_i^T x
@@ -6,7 +6,9 @@
 // bounded group of output blocks at a time: the whole [O, I] product never exists.
 // Letters: see runtime/backend.ts.
 
-struct Params { out: u32, inF: u32, r: u32, block0: u32, blocks: u32 }
+// affine: out, inF, r. gradTile: also w0, db0 (the group's first weight element and first db element,
+// from the block plan, runtime/blocks.ts) and blocks (the group's output blocks).
+struct Params { out: u32, inF: u32, r: u32, w0: u32, db0: u32, blocks: u32 }
 
 override WG: u32 = 64;
 
@@ -43,16 +45,16 @@ fn gradTile(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   let local = e / rr;
   let a = (e - local * rr) / p.r;
   let b = e % p.r;
-  let wRow = (p.block0 + local) * p.r; // first weight row of block i
-  let sRow = local * p.r;              // first slab row of block i
+  let wBlock = p.w0 + local * p.r * p.inF; // first weight element of block i
+  let sRow = local * p.r;                   // first slab row of block i
   var sum = 0.0;
   for (var kc = 0u; kc < p.inF; kc += p.r) {
     // (w_ik + I)^T s_ik at (a, b): the identity contributes s_ik[a, b].
     var t = slab[(sRow + a) * p.inF + kc + b];
     for (var j = 0u; j < p.r; j++) {
-      t += w[(wRow + j) * p.inF + kc + a] * slab[(sRow + j) * p.inF + kc + b];
+      t += w[wBlock + j * p.inF + kc + a] * slab[(sRow + j) * p.inF + kc + b];
     }
     sum += t;
   }
-  db[p.block0 * rr + e] = sum;
+  db[p.db0 + e] = sum;
 }

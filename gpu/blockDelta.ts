@@ -1,17 +1,13 @@
-// Launcher for blockDelta.wgsl (Bone and mini merge / unmerge). Shapes are checked by the caller
-// (runtime/op-shapes.ts blockDeltaDims); this only encodes.
-import { type GpuContext, grid, params } from './device.js';
+// The kernel of blockDelta.wgsl (Bone and mini merge / unmerge). Shapes are checked by the caller
+// (runtime/checked.ts).
+import { blockPlan } from '../runtime/blocks.js';
+import type { BlockDeltaDims } from '../runtime/shapes.js';
+import { kernel } from './kernel.js';
 import src from './blockDelta.wgsl';
 
-const WG = 64;
-
-export class BlockDeltaKernel {
-  private pipe: GPUComputePipeline | undefined;
-  constructor(private readonly ctx: GpuContext) {}
-
-  /** w[o, c] += sign * b[c mod R, o mod M].  b [R, M], w [O, I]. */
-  encode(label: string, b: GPUBuffer, w: GPUBuffer, out: number, inF: number, r: number, m: number, sign: 1 | -1): void {
-    this.pipe ??= this.ctx.pipeline('blockDelta', this.ctx.module('blockDelta.wgsl', src), 'main', { WG });
-    this.ctx.dispatch(label, this.pipe, params([out, inF, r, m], [sign]), [b, w], grid(this.ctx, out * inF, WG));
-  }
-}
+/** w[o, c] += sign * b[c mod R, o mod M].  b [R, M], w [O, I]. */
+export const BLOCK_DELTA = kernel({
+  name: 'blockDelta', module: 'blockDelta.wgsl', source: src, entry: 'main', wg: 64, bindings: ['b', 'w'],
+  u32: (d: BlockDeltaDims & { sign: number }) => [d.out, d.inF, d.r, d.m], f32: (d) => [d.sign],
+  size: (d) => blockPlan().tileInvocations(d.out, d.inF),
+});

@@ -1,4 +1,4 @@
-// Bone and mini merge: w[o, c] += sign * b[c mod R, o mod M], the tiled B^T of docs/BONE.md added to (or,
+// Bone and mini merge: w[o, c] += sign * b[c mod R, o mod M], the tiled B^T of docs/blocks.md added to (or,
 // with sign = -1, removed from) the weight in place, one invocation per weight element. The [O, I] delta is
 // never formed. Bone is M = O; mini tiles its [R, M] block along the output as well.
 // Letters: see runtime/backend.ts.

@@ -1,42 +1,40 @@
-// Launcher for crossEntropy.wgsl (with reduce.wgsl): per-row log-sum-exp, loss terms and gradient, then
+// The kernels of crossEntropy.wgsl (with reduce.wgsl): per-row log-sum-exp, loss terms and gradient, then
 // the mean. The targets travel in a reusable upload slot (reusable.ts); the per-row losses live in a scratch
 // [N] that grows with the largest call. Logits over the binding limit (a large vocabulary times many
 // tokens) are walked one window of rows at a time. Targets and shapes are checked by the caller
-// (runtime/model/op-shapes.ts crossEntropyDims), which also counts the labelled rows.
-import { type GpuContext, grid, params, rowWindow, rowsPerWindow } from './device.js';
-import { type HostUploads, ScratchBuffer } from './reusable.js';
+// (runtime/shapes.ts crossEntropyDims), which also counts the labelled rows.
+import type { CrossEntropyDims } from '../runtime/shapes.js';
+import { type GpuContext, rowWindow, rowsPerWindow } from './device.js';
+import { kernel } from './kernel.js';
+import type { HostUploads, ScratchBuffer } from './reusable.js';
 import reduce from './reduce.wgsl';
 import src from './crossEntropy.wgsl';
 
-const WG = 256; // invocations sharing one row: vocabularies run to 150k, so wide workgroups
+/** rows: rows of this window (one workgroup each), row0: its first row; count: the labelled rows. */
+interface Window { rows: number; vocab: number; row0: number; count: number }
 
-type Entry = 'rows' | 'rowsGrad' | 'finish';
+const common = {
+  module: 'crossEntropy.wgsl', source: reduce + src, wg: 256, // invocations sharing one row: vocabularies run to 150k
+  u32: (w: Window) => [w.rows, w.vocab, w.row0], f32: (w: Window) => [1 / w.count], size: (w: Window) => w.rows, rowPerWorkgroup: true,
+};
+const ROWS = kernel({ ...common, name: 'crossEntropy rows', entry: 'rows', bindings: ['logits', 'targets', 'rowLoss'] });
+const ROWS_GRAD = kernel({ ...common, name: 'crossEntropy rowsGrad', entry: 'rowsGrad', bindings: ['logits', 'targets', 'rowLoss', 'dlogits'] });
+const FINISH = kernel({ ...common, name: 'crossEntropy finish', entry: 'finish', bindings: ['rowLoss', 'loss'], size: () => [1, 1, 1] as const });
 
-export class CrossEntropyKernels {
-  private readonly pipes: Partial<Record<Entry, GPUComputePipeline>> = {};
-  private readonly rowLoss: ScratchBuffer;
-  constructor(private readonly ctx: GpuContext, private readonly uploads: HostUploads) {
-    this.rowLoss = new ScratchBuffer(ctx, 'crossEntropy row losses');
+/** loss [1] = mean over labelled rows; dlogits [N, V] (overwritten) when given.  logits [N, V]. */
+export function crossEntropy(ctx: GpuContext, uploads: HostUploads, rowLosses: ScratchBuffer, label: string, logits: GPUBuffer,
+  targets: Int32Array, loss: GPUBuffer, dlogits: GPUBuffer | null, d: CrossEntropyDims): void {
+  const { n: rows, vocab, count } = d;
+  const t = uploads.buffer('targets', targets);
+  const rowLoss = rowLosses.get(rows * 4);
+  const chunk = rowsPerWindow(ctx, logits.size, rows, vocab, `${label}: logits`);
+  const window = (b: GPUBuffer, row0: number, n: number) => (chunk === rows ? b : rowWindow(b, row0, n, vocab));
+  for (let row0 = 0; row0 < rows; row0 += chunk) {
+    const n = Math.min(chunk, rows - row0);
+    const what = chunk === rows ? label : `${label} (rows ${row0}+${n})`;
+    const w = { rows: n, vocab, row0, count };
+    if (dlogits) ctx.launch(ROWS_GRAD, what, w, [window(logits, row0, n), t, rowLoss, window(dlogits, row0, n)]);
+    else ctx.launch(ROWS, what, w, [window(logits, row0, n), t, rowLoss]);
   }
-
-  private pipe(entry: Entry): GPUComputePipeline {
-    return (this.pipes[entry] ??= this.ctx.pipeline(`crossEntropy ${entry}`, this.ctx.module('crossEntropy.wgsl', reduce + src), entry, { WG }));
-  }
-
-  /** loss [1] = mean over labelled rows; dlogits [N, V] (overwritten) when given.  logits [N, V]. */
-  encode(label: string, logits: GPUBuffer, targets: Int32Array, loss: GPUBuffer, dlogits: GPUBuffer | null,
-    rows: number, vocab: number, count: number): void {
-    const t = this.uploads.buffer('targets', targets);
-    const rowLoss = this.rowLoss.get(rows * 4);
-    const chunk = rowsPerWindow(this.ctx, logits.size, rows, vocab, `${label}: logits`);
-    const window = (b: GPUBuffer, row0: number, n: number) => (chunk === rows ? b : rowWindow(b, row0, n, vocab));
-    for (let row0 = 0; row0 < rows; row0 += chunk) {
-      const n = Math.min(chunk, rows - row0);
-      const p = params([n, vocab, row0], [1 / count]);
-      const what = chunk === rows ? label : `${label} (rows ${row0}+${n})`;
-      if (dlogits) this.ctx.dispatch(what, this.pipe('rowsGrad'), p, [window(logits, row0, n), t, rowLoss, window(dlogits, row0, n)], grid(this.ctx, n, 1));
-      else this.ctx.dispatch(what, this.pipe('rows'), p, [window(logits, row0, n), t, rowLoss], grid(this.ctx, n, 1));
-    }
-    this.ctx.dispatch(`${label} (mean)`, this.pipe('finish'), params([rows, vocab, 0], [1 / count]), [rowLoss, loss], [1, 1, 1]);
-  }
+  ctx.launch(FINISH, `${label} (mean)`, { rows, vocab, row0: 0, count }, [rowLoss, loss]);
 }

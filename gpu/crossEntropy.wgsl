@@ -1,4 +1,4 @@
-// Mean cross-entropy over labelled rows and its gradient (runtime/model/ops.ts crossEntropy; reference:
+// Mean cross-entropy over labelled rows and its gradient (runtime/backend.ts crossEntropy; reference:
 // runtime/reference/ops.ts crossEntropy), for vocabularies of any size:
 //   rows:     one workgroup per row; every invocation keeps an online (max, sum of exp) over its strided
 //             share of the row in one read, then one max and one sum reduction (reduce.wgsl) give

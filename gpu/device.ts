@@ -8,7 +8,9 @@
 // Tensors may be larger than one storage binding (up to maxBufferSize): kernels bind row windows of them
 // (rowsPerWindow, rowWindow below), and a dispatch that would bind more than the binding limit is refused
 // with the kernel's label before anything is recorded.
-// It deliberately knows nothing about ops or shapes: launchers (matmul.ts, bone.ts, ...) do.
+// It deliberately knows nothing about ops or shapes: the kernel descriptors of gpu/<op>.ts (kernel.ts) do;
+// `launch` is the one place a kernel is dispatched.
+import type { Kernel } from './kernel.js';
 import { getGPU } from './provider.js';
 
 /** Passes recorded before the pending batch is submitted without being asked to: bounds the work (and
@@ -46,6 +48,7 @@ export class GpuContext {
   private lostError: Error | null = null;
   private destroyed = false;
   private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
 
   constructor(readonly adapter: GPUAdapter, device: GPUDevice, maxBindingBytes = Infinity) {
     this.device = device;
@@ -126,21 +129,31 @@ export class GpuContext {
     });
   }
 
-  /** The shader module of one .wgsl file, compiled once. */
-  module(name: string, code: string): GPUShaderModule {
-    let m = this.modules.get(name);
-    if (!m) {
-      m = this.scoped(`compile ${name}`, () => this.device.createShaderModule({ label: name, code }));
-      this.modules.set(name, m);
+  /** Record one launch of `kernel` for the call `p`: its pipeline (built on first use, then cached by the
+   *  kernel's name), its parameter block and dispatch size from `p`, `buffers` as its storage bindings. */
+  launch<P>(kernel: Kernel<P>, label: string, p: P, buffers: (GPUBuffer | GPUBufferBinding)[]): void {
+    if (buffers.length !== kernel.bindings.length) {
+      throw new Error(`[webgpu] ${label}: ${buffers.length} buffers for the ${kernel.bindings.length} bindings of ${kernel.name} (${kernel.bindings.join(', ')})`);
     }
-    return m;
+    const size = kernel.size(p);
+    const groups = typeof size === 'number' ? grid(this, size, kernel.rowPerWorkgroup ? 1 : kernel.wg) : size;
+    this.dispatch(label, this.pipeline(kernel), kernel.params(p), buffers, groups);
   }
 
-  /** A compute pipeline for `entryPoint` of `module` with pipeline-overridable constants. Callers cache it. */
-  pipeline(label: string, module: GPUShaderModule, entryPoint: string, constants: Record<string, number> = {}): GPUComputePipeline {
-    return this.scoped(`pipeline ${label}`, () => this.device.createComputePipeline({
-      label, layout: 'auto', compute: { module, entryPoint, constants },
-    }));
+  /** The kernel's pipeline, compiled and built once. */
+  private pipeline(k: Kernel<never>): GPUComputePipeline {
+    let pipe = this.pipelines.get(k.name);
+    if (!pipe) {
+      let module = this.modules.get(k.module);
+      if (!module) {
+        module = this.scoped(`compile ${k.module}`, () => this.device.createShaderModule({ label: k.module, code: k.source }));
+        this.modules.set(k.module, module);
+      }
+      const compute = { module, entryPoint: k.entry, constants: k.constants ?? { WG: k.wg } };
+      pipe = this.scoped(`pipeline ${k.name}`, () => this.device.createComputePipeline({ label: k.name, layout: 'auto', compute }));
+      this.pipelines.set(k.name, pipe);
+    }
+    return pipe;
   }
 
   /** Record commands into the pending batch, inside error scopes labelled `label`. */
@@ -154,7 +167,7 @@ export class GpuContext {
 
   /** Record one compute dispatch. `params` (at most PARAM_BYTES) becomes binding 0 (uniform); `buffers`
    *  (whole buffers or windows of them) follow as bindings 1, 2, ... in order. */
-  dispatch(label: string, pipeline: GPUComputePipeline, params: ArrayBuffer, buffers: (GPUBuffer | GPUBufferBinding)[],
+  private dispatch(label: string, pipeline: GPUComputePipeline, params: ArrayBuffer, buffers: (GPUBuffer | GPUBufferBinding)[],
     groups: readonly [number, number, number]): void {
     if (groups[0] * groups[1] * groups[2] === 0) return;
     if (params.byteLength > PARAM_BYTES) throw new Error(`[webgpu] ${label}: ${params.byteLength} bytes of parameters, over ${PARAM_BYTES}`);
@@ -255,6 +268,7 @@ export class GpuContext {
     this.commands = [];
     this.garbage = [];
     this.modules.clear();
+    this.pipelines.clear();
     this.device.destroy();
   }
 }
@@ -273,21 +287,13 @@ export async function openDevice(gpu: GPU | undefined = getGPU(), maxBindingByte
 
 /** Workgroup counts for `count` invocations in workgroups of `size`, folded into y when x would pass
  *  the per-dimension limit. Kernels rebuild the linear index as x + y * (workgroups in x) * size. */
-export function grid(ctx: GpuContext, count: number, size: number): [number, number, number] {
+function grid(ctx: GpuContext, count: number, size: number): [number, number, number] {
   const groups = Math.ceil(count / size);
   const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (groups <= maxX) return [groups, 1, 1];
   const y = Math.ceil(groups / maxX);
   if (y > maxX) throw new Error(`[webgpu] ${count} invocations exceed the dispatch limit of this device`);
   return [Math.ceil(groups / y), y, 1];
-}
-
-/** A parameter block of u32 fields (f32 fields are passed with `f32` bits via the same buffer). */
-export function params(u32: readonly number[], f32: readonly number[] = []): ArrayBuffer {
-  const buf = new ArrayBuffer(Math.ceil((u32.length + f32.length) / 4) * 16 || 16);
-  new Uint32Array(buf).set(u32);
-  new Float32Array(buf, u32.length * 4, f32.length).set(f32);
-  return buf;
 }
 
 /** Rows of a row-major [rows, cols] float32 tensor of `bytes` that one binding window holds: all of them

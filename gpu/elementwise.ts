@@ -1,29 +1,22 @@
-// Launcher for elementwise.wgsl: swiglu, its backward, the residual add and dropout, one invocation per element.
-// Shapes are checked by the caller (runtime/op-shapes.ts sameSize); this only encodes.
-import { type GpuContext, grid, params } from './device.js';
+// The kernels of elementwise.wgsl: swiglu, its backward, the residual add and dropout, one invocation per
+// element. Sizes are checked by the caller (runtime/checked.ts); see elementwise.wgsl for the bindings.
+import type { DropoutDims } from '../runtime/shapes.js';
+import { kernel } from './kernel.js';
 import src from './elementwise.wgsl';
 
-const WG = 64;
-type Entry = 'swiglu' | 'swigluBackward' | 'add' | 'dropout' | 'dropoutInPlace';
+const common = { module: 'elementwise.wgsl', source: src, wg: 64, u32: (count: number) => [count], size: (count: number) => count };
 
-export class ElementwiseKernels {
-  private readonly pipes: Partial<Record<Entry, GPUComputePipeline>> = {};
-  constructor(private readonly ctx: GpuContext) {}
+export const SWIGLU = kernel({ ...common, name: 'elementwise swiglu', entry: 'swiglu', bindings: ['gate', 'up', 'out'] });
+export const SWIGLU_BACKWARD = kernel({
+  ...common, name: 'elementwise swigluBackward', entry: 'swigluBackward', bindings: ['gate', 'up', 'dout', 'dgate', 'dup'],
+});
+export const ADD = kernel({ ...common, name: 'elementwise add', entry: 'add', bindings: ['a', 'y'] });
 
-  /** Run `entry` over `count` elements with `buffers` as its bindings 1, 2, ... (see elementwise.wgsl). */
-  encode(label: string, entry: Entry, count: number, buffers: GPUBuffer[]): void {
-    this.ctx.dispatch(label, this.pipe(entry), params([count]), buffers, grid(this.ctx, count, WG));
-  }
-
-  /** out = dropout(x) over `count` elements with the u32 `seed` and `threshold` of dropoutKeeps; x and out
-   *  may be one buffer (a writable binding may not alias another binding, hence the in-place entry). */
-  dropout(label: string, x: GPUBuffer, out: GPUBuffer, count: number, seed: number, threshold: number, scale: number): void {
-    const inPlace = x === out;
-    this.ctx.dispatch(label, this.pipe(inPlace ? 'dropoutInPlace' : 'dropout'), params([count, seed, threshold], [scale]),
-      inPlace ? [out] : [x, out], grid(this.ctx, count, WG));
-  }
-
-  private pipe(entry: Entry): GPUComputePipeline {
-    return (this.pipes[entry] ??= this.ctx.pipeline(`elementwise ${entry}`, this.ctx.module('elementwise.wgsl', src), entry, { WG }));
-  }
-}
+const dropout = {
+  module: 'elementwise.wgsl', source: src, wg: 64,
+  u32: (d: DropoutDims) => [d.count, d.seed, d.threshold], f32: (d: DropoutDims) => [d.scale], size: (d: DropoutDims) => d.count,
+};
+/** out = dropout(x) with the seed and threshold of dropoutKeeps. */
+export const DROPOUT = kernel({ ...dropout, name: 'elementwise dropout', entry: 'dropout', bindings: ['x', 'out'] });
+/** The same in place: a writable binding may not alias another binding. */
+export const DROPOUT_IN_PLACE = kernel({ ...dropout, name: 'elementwise dropoutInPlace', entry: 'dropoutInPlace', bindings: ['xy'] });

@@ -1,10 +1,10 @@
-// Element-wise transformer ops, one invocation per element (runtime/model/ops.ts; reference:
+// Element-wise transformer ops, one invocation per element (runtime/backend.ts; reference:
 // runtime/reference/ops.ts swiglu, swigluBackward, add):
 //   swiglu:   out = silu(gate) up, silu(g) = g sigmoid(g)
 //   swigluBackward: dup = dout silu(gate); dgate = dout up sigmoid(g) (1 + g (1 - sigmoid(g)))
 //   add:      y += a
 //   dropout:  y = keep(i) ? a / (1 - p) : 0 (dropoutInPlace: the same on one buffer, for x aliasing out),
-//             keep(i) the counter-based hash of runtime/train/ops.ts dropoutKeeps, in u32 arithmetic whose
+//             keep(i) the counter-based hash of runtime/backend.ts dropoutKeeps, in u32 arithmetic whose
 //             multiplies wrap exactly as Math.imul does, so the mask is the reference's bit for bit
 // The grid may fold into y (gpu/device.ts grid), so the linear index is rebuilt from both dimensions.
 

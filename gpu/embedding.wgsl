@@ -1,6 +1,6 @@
-// Embedding lookup, one invocation per output element (runtime/model/ops.ts embedding; reference:
+// Embedding lookup, one invocation per output element (runtime/backend.ts embedding; reference:
 // runtime/reference/ops.ts embedding): out[n, d] = table[ids[n] - row0, d].
-// ids were range-checked on the CPU (runtime/model/op-shapes.ts embeddingDims). `table` is a window of the
+// ids were range-checked on the CPU (runtime/shapes.ts embeddingDims). `table` is a window of the
 // rows [row0, row0 + rows) of the whole table (all of it unless the table exceeds one binding): ids outside
 // the window are left for the dispatch of their own window.
 // Letters: N tokens, V vocabulary, D width.

@@ -1,11 +1,12 @@
-// Launcher for matmul.wgsl: C (=|+=) alpha op(A) op(B) on sub-matrices given by leading dimension, offset
-// and batch stride. Backend.matmul uses it on whole tensors (encodeTensors), splitting the product into
+// The kernels of matmul.wgsl: C (=|+=) alpha op(A) op(B) on sub-matrices given by leading dimension, offset
+// and batch stride. Backend.matmul uses it on whole tensors (matmulTensors), splitting the product into
 // blocks of rows when an operand is larger than one binding (the vocabulary projection of a large
 // vocabulary); batGrad (bat.ts) uses it on a column slice of g.
-// One pipeline per (transA, transB, aligned, float16 A, float16 B) combination, built on first use; a float16
+// One pipeline per (transA, transB, aligned, float16 A, float16 B) variant of the template; a float16
 // operand (a half-precision weight, gpu/half.wgsl layout) may not exceed one binding. It checks nothing about
-// shapes: callers have (runtime/backend.ts matmulDims).
-import { type GpuContext, params, rowWindow, rowsPerWindow } from './device.js';
+// shapes: callers have (runtime/shapes.ts matmulDims).
+import { type GpuContext, rowWindow, rowsPerWindow } from './device.js';
+import { type Kernel, params } from './kernel.js';
 import src from './matmul.wgsl';
 
 const WG = 8; // invocations per workgroup side; each computes 8 x 8 outputs, so a workgroup covers 64 x 64
@@ -42,81 +43,79 @@ fn load${X}(e: u32) -> vec4<f32> {
 
 const aligned = (o: Operand) => o.ld % 4 === 0 && o.offset % 4 === 0 && o.stride % 4 === 0;
 
-export class MatmulKernel {
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
-  constructor(private readonly ctx: GpuContext) {}
+/** The matmul kernel of one (transA, transB, aligned, float16 A, float16 B) variant: the template with the
+ *  operand loads of that variant, built on first use. */
+function matmulKernel(transA: boolean, transB: boolean, align: boolean, halfA: boolean, halfB: boolean): Kernel<MatmulCall> {
+  const types = `a=${halfA ? 'f16' : 'f32'} b=${halfB ? 'f16' : 'f32'}`;
+  const name = `matmul transA=${transA} transB=${transB} aligned=${align} ${types}`;
+  return {
+    name, module: `matmul.wgsl ${types}`, entry: 'main', wg: WG,
+    get source() { return operand('a', 1, halfA) + operand('b', 2, halfB) + src; },
+    constants: { TRANS_A: +transA, TRANS_B: +transB, ALIGNED: +align, WG_X: WG, WG_Y: WG },
+    bindings: ['a', 'b', 'c'],
+    params: ({ a, b, c, m, n, k, accumulate, alpha }) => params(
+      [m, n, k, a.ld, b.ld, c.ld, a.offset, b.offset, c.offset, a.stride, b.stride, c.stride, +accumulate], [alpha]),
+    size: ({ m, n, batch }) => [Math.ceil(n / (8 * WG)), Math.ceil(m / (8 * WG)), batch],
+  };
+}
 
-  encode(label: string, call: MatmulCall): void {
-    const { m, n, k, batch } = call;
-    if (m === 0 || n === 0 || batch === 0) return;
-    const align = aligned(call.a) && aligned(call.b);
-    const halfA = !!call.halfA, halfB = !!call.halfB;
-    const key = `${+call.transA}${+call.transB}${+align}${+halfA}${+halfB}`;
-    let pipe = this.pipelines.get(key);
-    if (!pipe) {
-      const types = `a=${halfA ? 'f16' : 'f32'} b=${halfB ? 'f16' : 'f32'}`;
-      pipe = this.ctx.pipeline(`matmul transA=${call.transA} transB=${call.transB} aligned=${align} ${types}`,
-        this.ctx.module(`matmul.wgsl ${types}`, operand('a', 1, halfA) + operand('b', 2, halfB) + src), 'main',
-        { TRANS_A: +call.transA, TRANS_B: +call.transB, ALIGNED: +align, WG_X: WG, WG_Y: WG });
-      this.pipelines.set(key, pipe);
-    }
-    const { a, b, c } = call;
-    const p = params(
-      [m, n, k, a.ld, b.ld, c.ld, a.offset, b.offset, c.offset, a.stride, b.stride, c.stride, +call.accumulate],
-      [call.alpha]);
-    const groups: [number, number, number] = [Math.ceil(n / (8 * WG)), Math.ceil(m / (8 * WG)), batch];
-    const max = this.ctx.limits.maxComputeWorkgroupsPerDimension;
-    if (groups.some((g) => g > max)) {
-      throw new Error(`[matmul] ${label}: ${batch} x ${m} x ${n} needs ${groups.join(' x ')} workgroups, over this ` +
-        `device's ${max} per dimension: split the batch or the rows`);
-    }
-    this.ctx.dispatch(label, pipe, p, [a.buffer, b.buffer, c.buffer], groups);
+/** C (=|+=) alpha op(A) op(B) on the sub-matrices the operands describe. */
+export function encodeMatmul(ctx: GpuContext, label: string, call: MatmulCall): void {
+  const { m, n, batch } = call;
+  if (m === 0 || n === 0 || batch === 0) return;
+  const k = matmulKernel(call.transA, call.transB, aligned(call.a) && aligned(call.b), !!call.halfA, !!call.halfB);
+  const groups = k.size(call) as readonly number[];
+  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (groups.some((g) => g > max)) {
+    throw new Error(`[matmul] ${label}: ${batch} x ${m} x ${n} needs ${groups.join(' x ')} workgroups, over this ` +
+      `device's ${max} per dimension: split the batch or the rows`);
   }
+  ctx.launch(k, label, call, [call.a.buffer, call.b.buffer, call.c.buffer]);
+}
 
-  /** C (=|+=) alpha op(A) op(B) on whole row-major tensors, A stored [M, K] ([K, M] with transA), B stored
-   *  [K, N] ([N, K] with transB), C [M, N]. An operand over the binding limit is bound a window of rows at a
-   *  time: the product is split into blocks of M (rows of C, and of A unless transposed), N (rows of B when
-   *  transposed) and K (rows of A when transposed, of B when not), the K blocks accumulating into C. */
-  encodeTensors(label: string, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, call: Omit<MatmulCall, 'a' | 'b' | 'c'>): void {
-    const { m, n, k, batch, transA, transB } = call;
-    const whole = (buffer: GPUBuffer, rows: number, cols: number) => ({ buffer, ld: cols, offset: 0, stride: rows * cols });
-    const limit = this.ctx.maxBinding;
-    if (a.size <= limit && b.size <= limit && c.size <= limit) {
-      this.encode(label, {
-        ...call, a: transA ? whole(a, k, m) : whole(a, m, k), b: transB ? whole(b, n, k) : whole(b, k, n), c: whole(c, m, n),
-      });
-      return;
-    }
-    if (call.halfA || call.halfB) {
-      throw new Error(`[matmul] ${label}: a float16 operand over the binding limit of ${limit} bytes; load this model ` +
-        'with halfWeights: false (float32 weights are bound a window of rows at a time)');
-    }
-    if (batch !== 1) {
-      throw new Error(`[matmul] ${label}: a batch of ${batch} products with an operand over the binding limit of ${limit} ` +
-        'bytes; split the batch into separate matmul calls');
-    }
-    const rowsFit = (t: GPUBuffer, rows: number, cols: number, what: string) => rowsPerWindow(this.ctx, t.size, rows, cols, `${label}: ${what}`);
-    let mc = rowsFit(c, m, n, 'C'), nc = n, kc = k;
-    if (transA) kc = rowsFit(a, k, m, 'A'); else mc = Math.min(mc, rowsFit(a, m, k, 'A'));
-    if (transB) nc = rowsFit(b, n, k, 'B'); else kc = Math.min(kc, rowsFit(b, k, n, 'B'));
-    // Stored rows [row0, row0 + rows) of a [*, cols] tensor, from column col0: a window when the tensor
-    // does not fit one binding, else the whole buffer with the rows folded into the offset.
-    const part = (t: GPUBuffer, row0: number, rows: number, cols: number, col0: number): Operand => (t.size <= limit
-      ? { buffer: t, ld: cols, offset: row0 * cols + col0, stride: 0 }
-      : { buffer: rowWindow(t, row0, rows, cols), ld: cols, offset: col0, stride: 0 });
-    for (let m0 = 0; m0 < m; m0 += mc) {
-      const mr = Math.min(mc, m - m0);
-      for (let n0 = 0; n0 < n; n0 += nc) {
-        const nr = Math.min(nc, n - n0);
-        for (let k0 = 0; k0 < k; k0 += kc) {
-          const kr = Math.min(kc, k - k0);
-          this.encode(`${label} (rows ${m0}+${mr}, cols ${n0}+${nr}, k ${k0}+${kr})`, {
-            ...call, m: mr, n: nr, k: kr, accumulate: call.accumulate || k0 > 0,
-            a: transA ? part(a, k0, kr, m, m0) : part(a, m0, mr, k, k0),
-            b: transB ? part(b, n0, nr, k, k0) : part(b, k0, kr, n, n0),
-            c: part(c, m0, mr, n, n0),
-          });
-        }
+/** C (=|+=) alpha op(A) op(B) on whole row-major tensors, A stored [M, K] ([K, M] with transA), B stored
+ *  [K, N] ([N, K] with transB), C [M, N]. An operand over the binding limit is bound a window of rows at a
+ *  time: the product is split into blocks of M (rows of C, and of A unless transposed), N (rows of B when
+ *  transposed) and K (rows of A when transposed, of B when not), the K blocks accumulating into C. */
+export function matmulTensors(ctx: GpuContext, label: string, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, call: Omit<MatmulCall, 'a' | 'b' | 'c'>): void {
+  const { m, n, k, batch, transA, transB } = call;
+  const whole = (buffer: GPUBuffer, rows: number, cols: number) => ({ buffer, ld: cols, offset: 0, stride: rows * cols });
+  const limit = ctx.maxBinding;
+  if (a.size <= limit && b.size <= limit && c.size <= limit) {
+    encodeMatmul(ctx, label, {
+      ...call, a: transA ? whole(a, k, m) : whole(a, m, k), b: transB ? whole(b, n, k) : whole(b, k, n), c: whole(c, m, n),
+    });
+    return;
+  }
+  if (call.halfA || call.halfB) {
+    throw new Error(`[matmul] ${label}: a float16 operand over the binding limit of ${limit} bytes; load this model ` +
+      'with halfWeights: false (float32 weights are bound a window of rows at a time)');
+  }
+  if (batch !== 1) {
+    throw new Error(`[matmul] ${label}: a batch of ${batch} products with an operand over the binding limit of ${limit} ` +
+      'bytes; split the batch into separate matmul calls');
+  }
+  const rowsFit = (t: GPUBuffer, rows: number, cols: number, what: string) => rowsPerWindow(ctx, t.size, rows, cols, `${label}: ${what}`);
+  let mc = rowsFit(c, m, n, 'C'), nc = n, kc = k;
+  if (transA) kc = rowsFit(a, k, m, 'A'); else mc = Math.min(mc, rowsFit(a, m, k, 'A'));
+  if (transB) nc = rowsFit(b, n, k, 'B'); else kc = Math.min(kc, rowsFit(b, k, n, 'B'));
+  // Stored rows [row0, row0 + rows) of a [*, cols] tensor, from column col0: a window when the tensor
+  // does not fit one binding, else the whole buffer with the rows folded into the offset.
+  const part = (t: GPUBuffer, row0: number, rows: number, cols: number, col0: number): Operand => (t.size <= limit
+    ? { buffer: t, ld: cols, offset: row0 * cols + col0, stride: 0 }
+    : { buffer: rowWindow(t, row0, rows, cols), ld: cols, offset: col0, stride: 0 });
+  for (let m0 = 0; m0 < m; m0 += mc) {
+    const mr = Math.min(mc, m - m0);
+    for (let n0 = 0; n0 < n; n0 += nc) {
+      const nr = Math.min(nc, n - n0);
+      for (let k0 = 0; k0 < k; k0 += kc) {
+        const kr = Math.min(kc, k - k0);
+        encodeMatmul(ctx, `${label} (rows ${m0}+${mr}, cols ${n0}+${nr}, k ${k0}+${kr})`, {
+          ...call, m: mr, n: nr, k: kr, accumulate: call.accumulate || k0 > 0,
+          a: transA ? part(a, k0, kr, m, m0) : part(a, m0, mr, k, k0),
+          b: transB ? part(b, n0, nr, k, k0) : part(b, k0, kr, n, n0),
+          c: part(c, m0, mr, n, n0),
+        });
       }
     }
   }

@@ -1,29 +1,23 @@
-// Launcher for optimizer.wgsl (with reduce.wgsl): AdamW and the squared norm for gradient clipping.
-// Sizes are checked by the caller (gpu/backend.ts, with runtime/op-shapes.ts sameSize); this only encodes.
-import type { AdamWStep } from '../runtime/train/ops.js';
-import { type GpuContext, grid, params } from './device.js';
+// The kernels of optimizer.wgsl (with reduce.wgsl): AdamW and the squared norm for gradient clipping.
+// Sizes are checked by the caller (runtime/checked.ts).
+import type { AdamWStep } from '../runtime/backend.js';
+import { kernel } from './kernel.js';
 import reduce from './reduce.wgsl';
 import src from './optimizer.wgsl';
 
-const WG = 256;
+const common = { module: 'optimizer.wgsl', source: reduce + src, wg: 256 };
 
-export class OptimizerKernels {
-  private readonly pipes: Partial<Record<'adamw' | 'sumSquares', GPUComputePipeline>> = {};
-  constructor(private readonly ctx: GpuContext) {}
+/** One AdamW step in place.  param, grad, m, v [P]. */
+export const ADAMW = kernel({
+  ...common, name: 'optimizer adamw', entry: 'adamw', bindings: ['param', 'grad', 'm', 'v'],
+  u32: (s: AdamWStep & { count: number }) => [s.count, 0],
+  f32: (s) => [s.lr, s.beta1, s.beta2, 1 - s.beta1, 1 - s.beta2, 1 - s.lr * s.weightDecay, s.eps, s.gradScale,
+    1 - s.beta1 ** s.step, 1 - s.beta2 ** s.step],
+  size: (s) => s.count,
+});
 
-  private pipe(entry: 'adamw' | 'sumSquares'): GPUComputePipeline {
-    return (this.pipes[entry] ??= this.ctx.pipeline(`optimizer ${entry}`, this.ctx.module('optimizer.wgsl', reduce + src), entry, { WG }));
-  }
-
-  /** One AdamW step in place.  param, grad, m, v [P]. */
-  adamw(label: string, param: GPUBuffer, grad: GPUBuffer, m: GPUBuffer, v: GPUBuffer, count: number, s: AdamWStep): void {
-    const c1 = 1 - s.beta1 ** s.step, c2 = 1 - s.beta2 ** s.step;
-    const p = params([count, 0], [s.lr, s.beta1, s.beta2, 1 - s.beta1, 1 - s.beta2, 1 - s.lr * s.weightDecay, s.eps, s.gradScale, c1, c2]);
-    this.ctx.dispatch(label, this.pipe('adamw'), p, [param, grad, m, v], grid(this.ctx, count, WG));
-  }
-
-  /** out[0] (+)= sum of t[i]^2.  t [P], out [1]. */
-  sumSquares(label: string, t: GPUBuffer, out: GPUBuffer, count: number, accumulate: boolean): void {
-    this.ctx.dispatch(label, this.pipe('sumSquares'), params([count, +accumulate]), [t, out], [1, 1, 1]);
-  }
-}
+/** out[0] (+)= sum of t[i]^2 in one workgroup.  t [P], out [1]. */
+export const SUM_SQUARES = kernel({
+  ...common, name: 'optimizer sumSquares', entry: 'sumSquares', bindings: ['t', 'out'],
+  u32: (c: { count: number; accumulate: boolean }) => [c.count, +c.accumulate], size: () => [1, 1, 1] as const,
+});

@@ -1,4 +1,4 @@
-// The training ops (runtime/train/ops.ts; reference: runtime/reference/train-ops.ts):
+// The training ops (runtime/backend.ts; reference: runtime/reference/train-ops.ts):
 //   adamw:       one invocation per parameter, PyTorch's AdamW with decoupled weight decay. The factors
 //                1 - beta1, 1 - beta2, 1 - lr decay and the bias corrections c1 = 1 - beta1^step,
 //                c2 = 1 - beta2^step come from the CPU in float64: 1 - f32(0.999) is off by 1e-5 relative.

@@ -1,5 +1,6 @@
 // Buffers that kernels reuse from call to call instead of allocating per call:
-// - ScratchBuffer: intermediate results of one op (attention's delta, cross-entropy's row losses), grown
+// - ScratchBuffer: intermediate results of one op (attention's delta, cross-entropy's row losses, batGrad's
+//   slab), grown
 //   when a call needs more than any call before.
 // - HostUploads: CPU-side arrays that ops take as plain typed arrays (token ids, targets, rotary tables) on
 //   their way to the GPU, one growing buffer per named slot, written with queue.writeBuffer. A queue write
@@ -12,12 +13,13 @@ export class ScratchBuffer {
   private bytes = 0;
   constructor(private readonly ctx: GpuContext, private readonly label: string) {}
 
-  /** A buffer of at least `bytes`; its contents are undefined. Growing doubles (up to one binding), so that
-   *  slowly growing calls reallocate rarely; the old buffer is released once pending passes are done. */
-  get(bytes: number): GPUBuffer {
+  /** A buffer of at least `bytes`; its contents are undefined. Growing doubles (up to `most`, by default one
+   *  binding), so that slowly growing calls reallocate rarely; the old buffer is released once pending passes
+   *  are done. */
+  get(bytes: number, most = this.ctx.maxBinding): GPUBuffer {
     if (!this.buffer || this.bytes < bytes) {
       if (this.buffer) this.ctx.release(this.buffer);
-      this.bytes = Math.max(bytes, Math.min(2 * this.bytes, this.ctx.maxBinding));
+      this.bytes = Math.max(bytes, Math.min(2 * this.bytes, most));
       this.buffer = this.ctx.storageBuffer(this.bytes, this.label);
     }
     return this.buffer;

@@ -1,26 +1,19 @@
-// Launcher for rmsNorm.wgsl (with the reductions of reduce.wgsl): RMSNorm forward and input gradient, one
-// workgroup per row. Shapes are checked by the caller (runtime/model/op-shapes.ts); this only encodes.
-import { type GpuContext, grid, params } from './device.js';
+// The kernels of rmsNorm.wgsl (with the reductions of reduce.wgsl): RMSNorm forward and input gradient, one
+// workgroup per row. Shapes are checked by the caller (runtime/shapes.ts rmsNormDims).
+import type { RowDims } from '../runtime/shapes.js';
+import { kernel } from './kernel.js';
 import reduce from './reduce.wgsl';
 import src from './rmsNorm.wgsl';
 
-const WG = 64;
+const common = { module: 'rmsNorm.wgsl', source: reduce + src, wg: 64, size: (d: RowDims) => d.n, rowPerWorkgroup: true };
 
-export class RmsNormKernels {
-  private readonly pipes: Partial<Record<'forward' | 'backward', GPUComputePipeline>> = {};
-  constructor(private readonly ctx: GpuContext) {}
+/** y = x rstd w, rstd written.  x, y [N, D]; w [D]; rstd [N]. */
+export const RMS_NORM = kernel({
+  ...common, name: 'rmsNorm forward', entry: 'forward', bindings: ['x', 'w', 'y', 'rstd'],
+  u32: (d: RowDims & { eps: number }) => [d.n, d.width], f32: (d) => [d.eps],
+});
 
-  private pipe(entry: 'forward' | 'backward'): GPUComputePipeline {
-    return (this.pipes[entry] ??= this.ctx.pipeline(`rmsNorm ${entry}`, this.ctx.module('rmsNorm.wgsl', reduce + src), entry, { WG }));
-  }
-
-  /** y = x rstd w, rstd written.  x, y [N, D]; w [D]; rstd [N]. */
-  forward(label: string, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, rstd: GPUBuffer, rows: number, width: number, eps: number): void {
-    this.ctx.dispatch(label, this.pipe('forward'), params([rows, width], [eps]), [x, w, y, rstd], grid(this.ctx, rows, 1));
-  }
-
-  /** dx += the input gradient for dy.  x, dy, dx [N, D]; w [D]; rstd [N]. */
-  backward(label: string, x: GPUBuffer, w: GPUBuffer, rstd: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, rows: number, width: number): void {
-    this.ctx.dispatch(label, this.pipe('backward'), params([rows, width]), [x, w, rstd, dy, dx], grid(this.ctx, rows, 1));
-  }
-}
+/** dx += the input gradient for dy.  x, dy, dx [N, D]; w [D]; rstd [N]. */
+export const RMS_NORM_BACKWARD = kernel({
+  ...common, name: 'rmsNorm backward', entry: 'backward', bindings: ['x', 'w', 'rstd', 'dy', 'dx'], u32: (d: RowDims) => [d.n, d.width],
+});

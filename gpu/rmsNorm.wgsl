@@ -1,4 +1,4 @@
-// RMSNorm forward and input gradient, one workgroup per row (runtime/model/ops.ts; reference:
+// RMSNorm forward and input gradient, one workgroup per row (runtime/backend.ts; reference:
 // runtime/reference/ops.ts rmsNorm, rmsNormBackward):
 //   forward:  rstd[n] = 1 / sqrt(mean_d x[n, d]^2 + eps); y[n, d] = x[n, d] rstd[n] w[d]
 //   backward: with u = w dy: dx[n, d] += rstd u[d] - x[n, d] rstd^3 mean_d(u x)   (accumulating)

@@ -10,9 +10,10 @@ export { memoryStore, opfsStore, type CheckpointStore } from './api/store.js';
 export type { BackendOption } from './api/open.js';
 export { lossCurveSvg, type Series } from './train/plot.js';
 // The building blocks.
-export type { Backend, BackendInfo, BackendName, MatmulOptions, Tensor } from './backend.js';
+export type { AdamWStep, AttentionOptions, Backend, BackendInfo, BackendName, MatmulOptions, Tensor } from './backend.js';
+export { IGNORE_INDEX } from './backend.js';
 export { ReferenceBackend } from './reference/backend.js';
-export { createBackend, availableBackends, parseBackendChoice, type BackendChoice, type FullBackend } from './select.js';
+export { createBackend, availableBackends, parseBackendChoice, type BackendChoice } from './select.js';
 export { AdaptedLinear, type LayerAdapter, type LinearCache } from './adapters/linear.js';
 export { checkConfig, parameterCount, type AdapterConfig, type Variant } from './adapters/config.js';
 export { runDoctor, type DoctorReport } from './doctor/doctor.js';
@@ -20,11 +21,10 @@ export { runFixtureCase, maxRelError, type CaseResult } from './doctor/fixture-c
 export { OsteonError } from './errors.js';
 export { readSafetensors, writeSafetensors, toFloat32, toInt32 } from './safetensors.js';
 export type { SafetensorsFile, StoredTensor, DType, TensorToWrite } from './safetensors.js';
-// Whole models and PEFT adapter folders (model ops run on backends that implement ModelBackend).
-export type { ModelBackend, AttentionOptions } from './model/ops.js';
+// Whole models and PEFT adapter folders.
 export { parseModelConfig, type ModelConfig, type ModelType } from './model/config.js';
 export { loadModel, readTensors, type LoadedModel, type LoadOptions } from './model/checkpoint.js';
-export { LlamaModel, weightShapes, type ModelCache } from './model/llama.js';
+export { LlamaModel, weightShapes } from './model/llama.js';
 export { filesFromList, filesFromMap, type FileSource } from './model/files.js';
 export { attachAdapter, loadAdapter, saveAdapter, peftKey, type ModelAdapter } from './peft/adapter.js';
 export { parsePeftConfig, newPeftConfig, peftConfigText, type PeftAdapterConfig, type PeftType, type TargetRules } from './peft/config.js';

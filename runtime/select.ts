@@ -1,16 +1,12 @@
 // Picking a backend: WebGPU when an adapter exists, otherwise WebAssembly. Overridden by the `backend`
 // option, or by the OSTEON_BACKEND environment variable (webgpu | wasm | reference) where one exists.
-import type { BackendName } from './backend.js';
-import type { TrainBackend } from './train/ops.js';
-import type { GenerateBackend } from './generate/ops.js';
+import type { Backend, BackendName } from './backend.js';
 import { ReferenceBackend } from './reference/backend.js';
 import { createWasmBackend } from './wasm/backend.js';
 import { createWebGPUBackend } from '../gpu/backend.js';
 
 export type BackendChoice = BackendName | 'auto';
 
-/** What every backend implements: the adapter ops, the model ops, training and cached attention. */
-export type FullBackend = TrainBackend & GenerateBackend;
 const CHOICES: BackendChoice[] = ['auto', 'webgpu', 'wasm', 'reference'];
 
 function fromEnvironment(): string | undefined {
@@ -24,7 +20,7 @@ export function parseBackendChoice(value: string | undefined, source = 'backend'
   return v;
 }
 
-export async function createBackend(options: { backend?: BackendChoice } = {}): Promise<FullBackend> {
+export async function createBackend(options: { backend?: BackendChoice } = {}): Promise<Backend> {
   const env = fromEnvironment();
   const choice = options.backend ?? parseBackendChoice(env, 'OSTEON_BACKEND');
   if (choice === 'reference') return new ReferenceBackend();
@@ -39,8 +35,8 @@ export async function createBackend(options: { backend?: BackendChoice } = {}): 
 }
 
 /** Every backend that can be created here, for reports such as `osteon doctor`. */
-export async function availableBackends(): Promise<FullBackend[]> {
-  const list: FullBackend[] = [];
+export async function availableBackends(): Promise<Backend[]> {
+  const list: Backend[] = [];
   const gpu = await createWebGPUBackend();
   if (gpu) list.push(gpu);
   list.push(await createWasmBackend());

@@ -15,7 +15,7 @@ import { memoryStore } from '../runtime/api/store.js';
 import { readSafetensors } from '../runtime/safetensors.js';
 import { MODEL_REL } from './tolerances.js';
 import { fastBackends, fixturesDir } from './helpers.js';
-import type { FullBackend } from '../runtime/select.js';
+import type { Backend } from '../runtime/backend.js';
 import '../runtime/node.js';
 
 const api = suite('api');
@@ -148,7 +148,7 @@ api('a model too large for the backend fails before loading, naming its size, th
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const expected = { wasm: /weights need [\d.]+ GiB as float32, more than the wasm backend's 4 GiB.*use the webgpu backend/, webgpu: /embed_tokens.weight \[1048576,3072\] takes 12\.0 GiB.*maxBufferSize/ };
   for (const backend of await fastBackends()) {
-    const err = await evaluate({ backend: backend as FullBackend, model: dir, data: rows }).then(() => 'loaded', (e: Error) => e.message);
+    const err = await evaluate({ backend: backend as Backend, model: dir, data: rows }).then(() => 'loaded', (e: Error) => e.message);
     assert.match(err, expected[backend.name as 'wasm' | 'webgpu'], `${backend.name}: ${err}`);
   }
 });

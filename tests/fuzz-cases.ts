@@ -19,7 +19,7 @@ import { loadAdapter } from '../runtime/peft/adapter.js';
 import { Tokenizer } from '../runtime/tokenizer/index.js';
 import { builtinTokenizerJson, BUILTIN_EOS } from '../runtime/builtin/tokenizer.js';
 import { examplesFromJsonl } from '../runtime/train/data.js';
-import { IGNORE_INDEX } from '../runtime/model/ops.js';
+import { IGNORE_INDEX } from '../runtime/backend.js';
 import { lenmlTokenizer } from './tokenizer-cases.js';
 
 // The bundles live in build/tests and build/fuzz: the fixtures are two folders up.

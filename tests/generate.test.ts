@@ -1,5 +1,6 @@
 // Generation with a key/value cache: every cached step gives the logits the full forward pass gives at that
 // position; greedy decoding is deterministic; seeded sampling repeats; stop tokens end generation.
+import type { Backend } from '../runtime/backend.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
@@ -8,19 +9,18 @@ import { nodeFiles } from '../runtime/model/node-files.js';
 import { loadAdapter } from '../runtime/peft/adapter.js';
 import { KVCache } from '../runtime/generate/kv-cache.js';
 import { generate } from '../runtime/generate/generate.js';
-import type { GenerateBackend } from '../runtime/generate/ops.js';
 import { argmax, rng, sample } from '../runtime/generate/sampling.js';
 import { MODEL_REL } from './tolerances.js';
 import { fixturesDir, relError, testBackends } from './helpers.js';
 
 const gen = suite('generate');
-let backends: GenerateBackend[] = [];
+let backends: Backend[] = [];
 gen.before(async () => {
-  backends = (await testBackends()).filter((b) => typeof (b as Partial<GenerateBackend>).attentionDecode === 'function') as GenerateBackend[];
+  backends = await testBackends();
   assert.ok(backends.length > 0);
 });
 
-async function fixtureModel(b: GenerateBackend, name: string) {
+async function fixtureModel(b: Backend, name: string) {
   const { model } = await loadModel(b, nodeFiles(join(fixturesDir, name, 'model')));
   await loadAdapter(model, nodeFiles(join(fixturesDir, name, 'adapter')));
   return model;
@@ -36,15 +36,15 @@ gen('cached decoding reproduces the full forward pass, position by position', as
       const full = await b.read(model.forward(IDS, 1).logits);
       const kv = new KVCache(b, model.config, 1, IDS.length);
       // A prompt of 4 tokens in one pass, then one token at a time.
-      const first = await b.read(model.forward(IDS.subarray(0, 4), 1, false, kv).logits);
+      const first = await b.read(model.forward(IDS.subarray(0, 4), 1, kv).logits);
       assert.ok(relError(first, full.subarray(0, 4 * vocab)) <= MODEL_REL, `${b.name} ${name}: prefill`);
       for (let t = 4; t < IDS.length; t++) {
-        const step = await b.read(model.forward(IDS.subarray(t, t + 1), 1, false, kv).logits);
+        const step = await b.read(model.forward(IDS.subarray(t, t + 1), 1, kv).logits);
         const err = relError(step, full.subarray(t * vocab, (t + 1) * vocab));
         assert.ok(err <= MODEL_REL, `${b.name} ${name}: cached step at position ${t}: rel err ${err}`);
       }
       assert.is(kv.length, IDS.length);
-      assert.throws(() => model.forward(IDS.subarray(0, 1), 1, false, kv), /exceed the cache capacity/);
+      assert.throws(() => model.forward(IDS.subarray(0, 1), 1, kv), /exceed the cache capacity/);
       kv.dispose();
     }
   }

@@ -1,7 +1,8 @@
 // Model folders in the layouts users bring: a sharded checkpoint with an index (F32, F16 and BF16 shards),
 // generation_config.json, browser File lists, config/weight mismatches, and the architecture switches of
 // config.json exercised on the llama-bone fixture weights (mistral's sliding window, qwen2's q/k/v biases).
-// Reference backend only for now (wasm and webgpu join once they implement ModelBackend).
+// Reference backend only: what is tested here does not depend on the kernels (tests/model.test.ts runs the
+// fixture models on every backend).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';

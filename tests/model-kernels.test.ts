@@ -1,5 +1,5 @@
-// Every transformer op of ModelBackend and every training op of TrainBackend on every fast backend that
-// implements it, against the reference on random inputs of awkward shapes: one token, sequence lengths
+// Every transformer op and every training op of Backend on every fast backend,
+// against the reference on random inputs of awkward shapes: one token, sequence lengths
 // that fill no tile, grouped-query attention with 3 query heads per key/value head, a sliding window
 // shorter than the sequence, two sequences per batch, head dimensions 16 and 64, a 1000-token vocabulary
 // with ignored targets, a 151936-token vocabulary (Qwen2.5's), AdamW with weight decay and a gradient scale, accumulated squared norms,
@@ -9,18 +9,15 @@
 // OSTEON_REQUIRE_WEBGPU=1 the last test fails unless webgpu ran every op.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Tensor } from '../runtime/backend.js';
-import { IGNORE_INDEX } from '../runtime/model/ops.js';
-import type { GenerateBackend } from '../runtime/generate/ops.js';
+import { type Backend, type Tensor, IGNORE_INDEX, dropoutKeeps, dropoutThreshold } from '../runtime/backend.js';
 import { ReferenceBackend } from '../runtime/reference/backend.js';
-import { type TrainBackend, dropoutKeeps, dropoutThreshold } from '../runtime/train/ops.js';
 import { F32_REL } from './tolerances.js';
 import { fastBackends, randomArray, relError } from './helpers.js';
 
 type Op = 'embedding' | 'rmsNorm' | 'rmsNormBackward' | 'rope' | 'ropeBackward' | 'attention' | 'attentionBackward' |
   'attentionDecode' | 'swiglu' | 'swigluBackward' | 'add' | 'crossEntropy' | 'adamw' | 'sumSquares' | 'dropout';
 /** What the cases call: the training ops, and generation's cached attention. */
-type Ops = TrainBackend & GenerateBackend;
+type Ops = Backend;
 
 const kernels = suite('model kernels');
 const ran = new Map<string, Set<Op>>(); // backend name -> ops compared against the reference

@@ -1,4 +1,4 @@
-// The transformer ops of ModelBackend (runtime/model/ops.ts) on the reference backend: every backward
+// The transformer ops of Backend (runtime/backend.ts) on the reference backend: every backward
 // against central differences of its forward on tiny random shapes (grouped-query attention with and
 // without a sliding window, a batch of two sequences, ignored cross-entropy rows), plus the forward facts a
 // gradient check cannot see (a window of 1 returns each token's own value; a window >= T is plain causal).
@@ -8,9 +8,8 @@
 // The fast backends are compared with this reference in tests/model-kernels.test.ts.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Tensor } from '../runtime/backend.js';
+import { type Tensor, IGNORE_INDEX } from '../runtime/backend.js';
 import { ReferenceBackend } from '../runtime/reference/backend.js';
-import { IGNORE_INDEX } from '../runtime/model/ops.js';
 import { FD_REL, F32_REL } from './tolerances.js';
 import { randomArray, relError } from './helpers.js';
 

@@ -2,14 +2,14 @@
 // base logits and loss with the adapter disabled, adapted logits and loss, every adapter block's gradient,
 // the same loss and gradients through the chunked LM head (forwardLoss), and the merged model's forward;
 // plus config.json parsing and its errors.
-// Runs on every test backend that implements ModelBackend (tests/helpers.ts testBackends).
+// Runs on every test backend (tests/helpers.ts testBackends).
+import type { Backend } from '../runtime/backend.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { loadModel } from '../runtime/model/checkpoint.js';
 import { parseModelConfig } from '../runtime/model/config.js';
 import { nodeFiles } from '../runtime/model/node-files.js';
-import type { ModelBackend } from '../runtime/model/ops.js';
 import { loadAdapter, peftKey } from '../runtime/peft/adapter.js';
 import { toInt32 } from '../runtime/safetensors.js';
 import { MODEL_REL } from './tolerances.js';
@@ -17,13 +17,8 @@ import { F32_WEIGHTS, fixtureFloat, fixturesDir, loadFixture, relError, testBack
 
 const model = suite('llama model');
 
-/** The test backends that can run whole models (the reference always can). */
-async function modelBackends(): Promise<ModelBackend[]> {
-  return (await testBackends()).filter((b): b is ModelBackend =>
-    typeof (b as unknown as Record<string, unknown>).attention === 'function') as ModelBackend[];
-}
 
-export async function loadFixtureModel(backend: ModelBackend, name: string) {
+export async function loadFixtureModel(backend: Backend, name: string) {
   const { model: m } = await loadModel(backend, nodeFiles(join(fixturesDir, name, 'model')), F32_WEIGHTS);
   const adapter = await loadAdapter(m, nodeFiles(join(fixturesDir, name, 'adapter')));
   const ref = loadFixture(`${name}/reference.safetensors`);
@@ -38,9 +33,9 @@ function within(what: string, actual: ArrayLike<number>, expected: ArrayLike<num
   assert.ok(err <= tol, `${what}: rel err ${err.toExponential(2)} > ${tol}`);
 }
 
-const names = (await modelBackends()).map((b) => b.name);
+const names = (await testBackends()).map((b) => b.name);
 for (const name of ['llama-bone', 'llama-bat']) for (const backendName of names) {
-  const backend = async () => (await modelBackends()).find((b) => b.name === backendName)!;
+  const backend = async () => (await testBackends()).find((b) => b.name === backendName)!;
 
   model(`${name} on ${backendName}: base logits and loss with the adapter disabled`, async () => {
     const b = await backend();
@@ -48,18 +43,15 @@ for (const name of ['llama-bone', 'llama-bat']) for (const backendName of names)
     f.model.setAdaptersEnabled(false);
     const { logits } = f.model.forward(f.ids, f.batch);
     within('base logits', await b.read(logits), fixtureFloat(f.ref, 'base_logits'));
-    const { loss } = f.model.loss(logits, f.labels);
-    within('base loss', await b.read(loss), fixtureFloat(f.ref, 'base_loss'));
+    within('base loss', [await f.model.forwardLoss(f.ids, f.labels, f.batch)], fixtureFloat(f.ref, 'base_loss'));
   });
 
   model(`${name} on ${backendName}: adapted logits, loss and every adapter block gradient`, async () => {
     const b = await backend();
     const f = await loadFixtureModel(b, name);
-    const { logits, cache } = f.model.forward(f.ids, f.batch, true);
+    const { logits } = f.model.forward(f.ids, f.batch);
     within('logits', await b.read(logits), fixtureFloat(f.ref, 'logits'));
-    const { loss, dlogits } = f.model.loss(logits, f.labels, true);
-    within('loss', await b.read(loss), fixtureFloat(f.ref, 'loss'));
-    f.model.backward(cache!, dlogits!);
+    within('loss', [await f.model.forwardLoss(f.ids, f.labels, f.batch, true)], fixtureFloat(f.ref, 'loss'));
     const gradKeys = [...f.ref.tensors.keys()].filter((k) => k.endsWith('.grad'));
     assert.is(f.adapter.layers.size, gradKeys.length, 'one adapted layer per reference gradient');
     for (const [path, layer] of f.adapter.layers) {

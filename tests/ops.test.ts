@@ -48,27 +48,27 @@ ops('matmul: every transpose form, alpha, accumulate, batch', async () => {
   }
 });
 
-ops('addBias, copy', async () => {
+ops('tile as a bias, copy', async () => {
   for (const b of backends) {
-    await compare(b, 'addBias', [[5, 13], [13]], (be, [y, bias]) => be.addBias(y, bias));
+    await compare(b, 'tile bias', [[5, 13], [13]], (be, [y, bias]) => be.tile(bias, y));
     await compare(b, 'copy', [[37], [37]], (be, [s, d]) => be.copy(s, d));
   }
 });
 
-ops('chunkSum and chunkScatterAdd: divisible, padded, in < r, r = 1', async () => {
+ops('fold and tile with padding (Bone): divisible, padded, in < r, r = 1', async () => {
   for (const b of backends) {
     for (const [n, inF, r] of [[4, 64, 16], [3, 70, 16], [2, 12, 16], [5, 9, 1], [7, 130, 64]]) {
-      await compare(b, `chunkSum ${n}x${inF} r=${r}`, [[n, inF], [n, r]], (be, [x, s]) => be.chunkSum(x, s));
-      await compare(b, `chunkScatterAdd ${n}x${inF} r=${r}`, [[n, r], [n, inF]], (be, [ds, dx]) => be.chunkScatterAdd(ds, dx));
+      await compare(b, `fold ${n}x${inF} r=${r}`, [[n, inF], [n, r]], (be, [x, s]) => be.fold(x, s, true));
+      await compare(b, `tile ${n}x${inF} r=${r}`, [[n, r], [n, inF]], (be, [ds, dx]) => be.tile(ds, dx, true));
     }
   }
 });
 
-ops('tileAdd and foldSum', async () => {
+ops('fold and tile of whole tiles (mini)', async () => {
   for (const b of backends) {
     for (const [n, out, m] of [[4, 48, 8], [3, 7, 1], [2, 30, 30], [5, 96, 32]]) {
-      await compare(b, `tileAdd ${n}x${out} m=${m}`, [[n, m], [n, out]], (be, [p, y]) => be.tileAdd(p, y));
-      await compare(b, `foldSum ${n}x${out} m=${m}`, [[n, out], [n, m]], (be, [g, f]) => be.foldSum(g, f));
+      await compare(b, `tile ${n}x${out} m=${m}`, [[n, m], [n, out]], (be, [p, y]) => be.tile(p, y));
+      await compare(b, `fold ${n}x${out} m=${m}`, [[n, out], [n, m]], (be, [g, f]) => be.fold(g, f));
     }
   }
 });
@@ -98,7 +98,7 @@ ops('shape errors are the same on every backend', async () => {
   for (const b of backends) {
     const a = b.tensor([2, 3]), c = b.tensor([2, 2]);
     assert.throws(() => b.matmul(a, a, c), /\[matmul\] shapes do not agree/);
-    assert.throws(() => b.tileAdd(b.tensor([2, 5]), b.tensor([2, 12])), /\[tileAdd\]/);
+    assert.throws(() => b.tile(b.tensor([2, 5]), b.tensor([2, 12])), /\[tile\]/);
     assert.throws(() => b.blockAffine(b.tensor([8, 6]), b.tensor([2, 4, 4]), b.tensor([2, 4, 4]), b.tensor([8, 6])), /in_features=6/);
   }
 });

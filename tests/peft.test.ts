@@ -1,7 +1,8 @@
 // PEFT adapter folders on a whole model: load -> save -> load is bit-exact with every config field kept,
 // legacy BONE files load as MiSS, LoRA adapters round-trip, target selection follows PEFT's rules, and
 // files that do not fit the model fail with the key, the shapes and the likely cause.
-// Reference backend only for now (wasm and webgpu join once they implement ModelBackend).
+// Reference backend only: what is tested here does not depend on the kernels (tests/model.test.ts runs the
+// fixture models on every backend).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';

@@ -5,8 +5,7 @@
 // small machine), at shapes large enough that each call is cut into several chunks.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Backend, Tensor } from '../runtime/backend.js';
-import { IGNORE_INDEX } from '../runtime/model/ops.js';
+import { type Backend, type Tensor, IGNORE_INDEX } from '../runtime/backend.js';
 import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { type WasmBackend, createWasmBackend } from '../runtime/wasm/backend.js';
 import { threadHost } from '../runtime/wasm/threads.js';

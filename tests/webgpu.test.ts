@@ -12,7 +12,6 @@ import { nodeFiles } from '../runtime/model/node-files.js';
 import { loadAdapter, peftKey } from '../runtime/peft/adapter.js';
 import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { toInt32 } from '../runtime/safetensors.js';
-import type { TrainBackend } from '../runtime/train/ops.js';
 import { WebGPUBackend, createWebGPUBackend } from '../gpu/backend.js';
 import { F32_REL, MODEL_REL } from './tolerances.js';
 import { F32_WEIGHTS, fixtureFloat, fixturesDir, loadFixture, randomArray, relError, testBackends } from './helpers.js';
@@ -69,7 +68,7 @@ webgpu('tensors over the binding limit: embedding, matmul and crossEntropy walk 
   const ids = Int32Array.from({ length: n }, (_, i) => (i * 677) % vocab);
   const targets = Int32Array.from({ length: n }, (_, i) => (i % 7 === 3 ? -100 : (i * 131) % vocab));
   try {
-    const run = async (be: Backend & TrainBackend) => {
+    const run = async (be: Backend & Backend) => {
       const table = be.tensor([vocab, width], randomArray(vocab * width, 61), 'table');
       const x = be.tensor([n, width], undefined, 'x');
       be.embedding(ids, table, x);
@@ -113,11 +112,11 @@ webgpu('the llama fixture with 64 KiB bindings (its 300 x 64 embedding split in 
     const { model } = await loadModel(b, nodeFiles(join(dir, 'model')), F32_WEIGHTS);
     const adapter = await loadAdapter(model, nodeFiles(join(dir, 'adapter')));
     const ref = loadFixture('llama-bone/reference.safetensors');
-    const { logits, cache } = model.forward(toInt32(ref.tensors.get('input_ids')!), ref.tensors.get('input_ids')!.shape[0], true);
-    const { dlogits } = model.loss(logits, toInt32(ref.tensors.get('labels')!), true);
+    const ids = toInt32(ref.tensors.get('input_ids')!), batch = ref.tensors.get('input_ids')!.shape[0];
+    const { logits } = model.forward(ids, batch);
     const err = relError(await b.read(logits), fixtureFloat(ref, 'logits'));
     assert.ok(err <= MODEL_REL, `logits: rel err ${err.toExponential(2)}`);
-    model.backward(cache!, dlogits!);
+    await model.forwardLoss(ids, toInt32(ref.tensors.get('labels')!), batch, true);
     for (const [path, layer] of adapter.layers) {
       const e = relError(await b.read(layer.grads.block), fixtureFloat(ref, `${peftKey(path, 'block')}.grad`));
       assert.ok(e <= MODEL_REL, `${path} grad: rel err ${e.toExponential(2)}`);
@@ -148,14 +147,14 @@ webgpu('a GPU validation error is thrown at the next call with the kernel label,
   if (!gpu) return;
   const b = await fresh();
   try {
-    // The bias kernel binds its input read-only and its output writable: the same buffer as both is a
+    // The tile kernel binds its input read-only and its output writable: the same buffer as both is a
     // genuine WebGPU validation error (writable storage aliasing), caught by the kernel's error scope.
     const y = b.tensor([1, 4], new Float32Array([1, 2, 3, 4]), 'y');
-    b.addBias(y, y);
-    const msg = await rejects(b.sync(), /addBias y \+= y/, 'aliased addBias');
+    b.tile(y, y);
+    const msg = await rejects(b.sync(), /tile y \+= y/, 'aliased tile');
     assert.match(msg, /^\[webgpu\] .*validation error/);
     const z = b.tensor([1, 4], new Float32Array([1, 1, 1, 1]), 'z');
-    b.addBias(z, y);
+    b.tile(y, z);
     assert.equal([...await b.read(z)], [2, 3, 4, 5]);
   } finally {
     b.destroy();
@@ -169,7 +168,7 @@ webgpu('device loss is reported at the next call, never swallowed', async () => 
     const t = b.tensor([4], new Float32Array(4).fill(1), 't');
     b.ctx.device.destroy();
     await rejects(b.sync(), /device was lost/, 'sync after device loss');
-    assert.throws(() => b.addBias(t, t), /device was lost/);
+    assert.throws(() => b.tile(t, t), /device was lost/);
     assert.throws(() => b.tensor([1]), /device was lost/);
     await rejects(b.read(t), /device was lost/, 'read after device loss');
   } finally {
@@ -183,11 +182,11 @@ webgpu('writes and disposals keep their order against passes recorded before the
   const x = gpu.tensor([1, 4], new Float32Array([1, 2, 3, 4]), 'x');
   const y = gpu.tensor([1, 4], new Float32Array([10, 20, 30, 40]), 'y');
   const y2 = gpu.tensor([1, 4], new Float32Array([10, 20, 30, 40]), 'y2');
-  gpu.addBias(y, x);       // must read x = 1, 2, 3, 4
+  gpu.tile(x, y);       // must read x = 1, 2, 3, 4
   gpu.write(x, new Float32Array([5, 5, 5, 5]));
-  gpu.addBias(y2, x);      // must read the new x
+  gpu.tile(x, y2);      // must read the new x
   const bias = gpu.tensor([4], new Float32Array([1, 1, 1, 1]), 'bias');
-  gpu.addBias(y2, bias);
+  gpu.tile(bias, y2);
   gpu.dispose(bias);       // disposing an input of a recorded pass must not break that pass
   assert.equal([...await gpu.read(y)], [11, 22, 33, 44]);
   assert.equal([...await gpu.read(y2)], [16, 26, 36, 46]);
@@ -197,7 +196,7 @@ webgpu('writes and disposals keep their order against passes recorded before the
 webgpu('many passes without a read are submitted in batches and stay ordered', async () => {
   if (!gpu) return;
   const y = gpu.tensor([1, 3], undefined, 'y'), one = gpu.tensor([3], new Float32Array([1, 2, 3]), 'one');
-  for (let i = 0; i < 150; i++) gpu.addBias(y, one); // more passes than one batch holds
+  for (let i = 0; i < 150; i++) gpu.tile(one, y); // more passes than one batch holds
   assert.equal([...await gpu.read(y)], [150, 300, 450]);
   gpu.dispose(y);
   gpu.dispose(one);
@@ -208,7 +207,7 @@ webgpu('element-wise kernels cover more workgroups than one dispatch dimension a
   // 65535 workgroups of 64 in x are not enough: the grid folds into y and the kernel must unfold it.
   const width = 7, rows = Math.ceil((65535 * 64 + 1000) / width);
   const y = gpu.tensor([rows, width], undefined, 'tall y'), bias = gpu.tensor([width], new Float32Array([1, 2, 3, 4, 5, 6, 7]), 'bias');
-  gpu.addBias(y, bias);
+  gpu.tile(bias, y);
   const out = await gpu.read(y);
   let bad = 0;
   for (let i = 0; i < out.length; i++) if (out[i] !== (i % width) + 1) bad++;

@@ -8,10 +8,10 @@ import type { FromWorker, PageModel, PageOptions, SavedRun, ToWorker } from './p
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
 const store = osteon.opfsStore('osteon/run');
 const RUN = 'run.json';
-const backends = new Map<string, Promise<osteon.FullBackend>>();
+const backends = new Map<string, Promise<osteon.Backend>>();
 let cancel: AbortController | null = null;
 
-function backend(choice: PageOptions['backend']): Promise<osteon.FullBackend> {
+function backend(choice: PageOptions['backend']): Promise<osteon.Backend> {
   let b = backends.get(choice);
   if (!b) {
     b = osteon.createBackend({ backend: choice });

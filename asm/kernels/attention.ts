@@ -1,5 +1,5 @@
-// Causal grouped-query softmax attention on token-major activations (runtime/model/ops.ts attention,
-// attentionBackward; runtime/generate/ops.ts attentionDecode; references in runtime/reference/). Per sequence b
+// Causal grouped-query softmax attention on token-major activations (runtime/backend.ts attention,
+// attentionBackward; runtime/backend.ts attentionDecode; references in runtime/reference/). Per sequence b
 // and query head h (key/value head g = h / (H / Hk)), queries are taken BQ rows at a time, and every product is
 // one sgemm on strided sub-matrices of the [.., H * E] rows, never a scalar triple loop:
 //   S = scale Q_blk K^T over the keys the block can see (causal, inside the window), softmax per row,

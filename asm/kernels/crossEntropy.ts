@@ -1,9 +1,9 @@
-// Cross-entropy of softmax rows against integer targets (runtime/model/ops.ts crossEntropy; reference
+// Cross-entropy of softmax rows against integer targets (runtime/backend.ts crossEntropy; reference
 // runtime/reference/ops.ts), for vocabularies up to ~150k: per row a max pass, one exp pass that sums in
 // float64 lanes (and, when the gradient is wanted, stores exp(x - max) into dlogits), then one scaling pass.
 // Rows are shared among threads in chunks (parts.ts); each row's loss term goes to rowLoss so that the mean is summed in
 // row order by the caller, whatever the thread count. No bounds checks, targets already validated
-// (runtime/model/op-shapes.ts). Letters: N rows, V vocabulary.
+// (runtime/shapes.ts). Letters: N rows, V vocabulary.
 import { expv } from './exp';
 import { partStart } from './parts';
 

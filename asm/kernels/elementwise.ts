@@ -1,4 +1,4 @@
-// Element-wise ops (runtime/model/ops.ts swiglu, swigluBackward, add; runtime/train/ops.ts dropout; references
+// Element-wise ops (runtime/backend.ts swiglu, swigluBackward, add; runtime/backend.ts dropout; references
 // in runtime/reference/): f32x4 bodies and scalar tails through the same vector formula (one lane used),
 // each chunk a contiguous slice of whole vectors (parts.ts). No bounds checks (TypeScript edge).
 // Letters: P elements (any shape, the same size for every operand).
@@ -68,7 +68,7 @@ export function add(a: usize, y: usize, count: i32, chunk: i32, chunks: i32, thr
   addRow(y + (<usize>start << 2), a + (<usize>start << 2), end - start);
 }
 
-/** Inverted dropout (runtime/train/ops.ts dropout, dropoutKeeps): out[i] = x[i] scale where the u32 hash of
+/** Inverted dropout (runtime/backend.ts dropout, dropoutKeeps): out[i] = x[i] scale where the u32 hash of
  *  (seed, i) is >= threshold, else 0. Lane-wise u32 arithmetic, so every index gets exactly the reference's
  *  bit.  x, out [P] (may alias). */
 export function dropout(x: usize, out: usize, count: i32, seed: u32, threshold: u32, scale: f32, chunk: i32, chunks: i32, thread: i32): void {

@@ -1,5 +1,5 @@
-// Token embedding lookup (runtime/model/ops.ts embedding): one row copy per token. The ids were checked
-// against the vocabulary at the TypeScript edge (runtime/model/op-shapes.ts). Letters: N tokens, D width.
+// Token embedding lookup (runtime/backend.ts embedding): one row copy per token. The ids were checked
+// against the vocabulary at the TypeScript edge (runtime/shapes.ts). Letters: N tokens, D width.
 
 /** out[n, :] = table[ids[n], :].  ids [N] (i32), table [V, D], out [N, D]. */
 export function embedding(ids: usize, table: usize, out: usize, n: i32, width: i32): void {

@@ -1,12 +1,10 @@
 // The kernels module (build/kernels.wasm, and build/kernels-threads.wasm on shared memory): tensor memory
 // management and every op's SIMD kernel. All pointers are byte offsets into this module's linear memory and
-// all sizes are element counts, checked by runtime/wasm/backend.ts before any call; the kernels trust them.
-// Kernels that threads share take (part, parts) last (parts.ts).
+// all sizes are element counts, checked by runtime/checked.ts before any call; the kernels trust them.
+// Kernels that threads share take (chunk, chunks, thread) last (parts.ts).
 export { alloc, free } from './heap';
 export { PACK_BYTES, matmul } from './matmul';
-export { addBias } from './bias';
-export { chunkSum, chunkScatterAdd } from './bone';
-export { tileAdd, foldSum } from './mini';
+export { fold, tile } from './fold';
 export { blockDelta } from './merge';
 export { BAT_GROUP, blockAffine, batGrad } from './bat';
 export { embedding } from './embedding';

@@ -4,7 +4,7 @@
 // panels (alpha folded in, transposes resolved while packing), and a register-blocked MR x NR micro-kernel
 // keeps its tile of C in f32x4 accumulators for a whole K-block. Edge tiles run the same micro-kernel on
 // zero-padded panels into a small tile and copy the valid part out.
-// It deliberately does no bounds or shape checks (runtime/backend.ts `matmulDims` at the TypeScript edge)
+// It deliberately does no bounds or shape checks (runtime/shapes.ts `matmulDims` at the TypeScript edge)
 // and allocates nothing: the caller passes `pack`, PACK_BYTES of scratch (one block per thread for `matmul`).
 // Letters: M rows of C, N columns of C, K inner dimension (runtime/backend.ts).
 import { partStart } from './parts';

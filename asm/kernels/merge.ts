@@ -1,9 +1,9 @@
 // Bone / mini merge and unmerge (runtime/backend.ts blockDelta): w[o, c] += sign * b[c mod R, o mod M], the
-// tiled B^T of /work/shared/docs/BONE.md ("Merge"), applied row by row so the [O, I] delta is never formed.
+// tiled B^T of docs/blocks.md ("Merge and unmerge"), applied row by row so the [O, I] delta is never formed.
 // Padding as in Bone: the last partial chunk of a row uses the first I mod R rows of b (in < R included).
 // No bounds checks (TypeScript edge); the caller passes `scratch` of M * R floats.
 // Letters: O out_features, I in_features, R block size, M = O for Bone or mini_r.
-import { scatterRow } from './bone';
+import { tileRow } from './fold';
 
 /** w[o, c] += sign * b[c mod R, o mod M].  b [R, M], w [O, I], scratch [M, R]. */
 export function blockDelta(b: usize, w: usize, out: i32, inF: i32, r: i32, m: i32, sign: f32, scratch: usize): void {
@@ -14,6 +14,6 @@ export function blockDelta(b: usize, w: usize, out: i32, inF: i32, r: i32, m: i3
     }
   }
   for (let o = 0; o < out; o++) {
-    scatterRow(scratch + ((<usize>(o % m) * r) << 2), w + ((<usize>o * inF) << 2), inF, r);
+    tileRow(scratch + ((<usize>(o % m) * r) << 2), w + ((<usize>o * inF) << 2), inF, r);
   }
 }

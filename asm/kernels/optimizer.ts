@@ -1,4 +1,4 @@
-// Training ops (runtime/train/ops.ts adamw, sumSquares; reference runtime/reference/train-ops.ts).
+// Training ops (runtime/backend.ts adamw, sumSquares; reference runtime/reference/train-ops.ts).
 // AdamW runs in float32 lanes with its scalar coefficients (1 - beta, bias corrections, decay factor) formed in
 // float64 at the TypeScript edge (1 - beta2 rounded from a float32 beta2 = 0.999 would be off by 1.3e-5); the squared norm accumulates in float64 lanes, since it sums millions of terms.
 // No bounds checks (TypeScript edge). Letters: P parameters of one tensor.

@@ -1,4 +1,4 @@
-// RMSNorm and its input gradient (runtime/model/ops.ts rmsNorm, rmsNormBackward; reference
+// RMSNorm and its input gradient (runtime/backend.ts rmsNorm, rmsNormBackward; reference
 // runtime/reference/ops.ts). One row at a time, f32x4 across the row with a scalar tail; the row's sum of
 // squares and its dot product are accumulated in f32x4 lanes and rstd is formed in f64. No bounds checks
 // (TypeScript edge). Letters: N rows, D row width.

@@ -3,17 +3,11 @@
 // the last stage go to the BPE model. Each stage splits each piece of the stage before it, so a scanner's
 // lookahead ends at the piece's end, as in the reference's Sequence of pre-tokenizers.
 // It deliberately keeps no list of pieces: chunks stream through a pending-piece state per stage.
-import { matchAt, WHOLE } from './scan';
+import { matchAt } from './scan';
 import { encodeWord } from './bpe';
 import { charLen, flagsAt } from './unicode';
 
-export const REMOVED: i32 = 0;
-export const ISOLATED: i32 = 1;
-export const MERGED_WITH_PREVIOUS: i32 = 2;
-export const MERGED_WITH_NEXT: i32 = 3;
-export const CONTIGUOUS: i32 = 4;
-
-const MAX_STAGES = 5;
+import { ISOLATED, MAX_STAGES, MERGED_WITH_NEXT, MERGED_WITH_PREVIOUS, REMOVED, WHOLE } from './kinds';
 let stages = 0;
 const kinds = new StaticArray<i32>(MAX_STAGES);
 const behaviors = new StaticArray<i32>(MAX_STAGES);

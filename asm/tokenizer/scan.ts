@@ -8,17 +8,7 @@
 import {
   LETTER, NUMBER, SPACE, UPPERISH, LOWERISH, PUNCTUATION, SYMBOL, MARK, flagsAt, flagsOf, decodeAt, charLen,
 } from './unicode';
-
-export const GPT2: i32 = 1; // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-export const CL100K: i32 = 2; // (?i:'s|...)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
-export const QWEN: i32 = 3; // CL100K with \p{N} instead of \p{N}{1,3}
-export const O200K: i32 = 4; // the o200k_base pattern (cased words, contractions as suffixes)
-export const METASPACE: i32 = 5; // the single character U+2581, as Metaspace splits
-export const WHOLE: i32 = 6; // the whole piece: no split
-export const METASPACE_RUNS: i32 = 7; // maximal runs of U+2581 (see Scanner.MetaspaceRuns in patterns.ts)
-export const DIGITS3: i32 = 8; // \p{N}{1,3}
-export const CJK: i32 = 9; // [一-龥\u3040-ゟ゠-ヿ]+
-export const DEEPSEEK: i32 = 10; // DeepSeek-V3's third split, see deepseek() below
+import { CJK, CL100K, DEEPSEEK, DIGITS3, GPT2, METASPACE, METASPACE_RUNS, O200K, QWEN } from './kinds';
 
 const CR: u32 = 13;
 const LF: u32 = 10;

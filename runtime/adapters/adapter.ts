@@ -3,7 +3,6 @@
 // and is handled by runtime/adapters/bat.ts. Letters: see runtime/backend.ts.
 import type { Backend, Tensor } from '../backend.js';
 import type { AdapterConfig } from './config.js';
-import type { TrainBackend } from '../train/ops.js';
 
 export interface AdapterParams {
   /** Trainable tensors by PEFT's name for them (`block` for MiSS, `A`/`B` for LoRA). */
@@ -52,26 +51,17 @@ export class InputDropout {
     return seed !== null && this.p > 0;
   }
 
-  private ops(): TrainBackend {
-    const b = this.backend as Partial<TrainBackend>;
-    if (typeof b.dropout !== 'function' || typeof b.add !== 'function') {
-      throw new Error(`[${this.label}] dropout=${this.p} needs a backend with training ops; ${this.backend.name} has none`);
-    }
-    return this.backend as TrainBackend;
-  }
-
   /** dropout(x) as a new tensor [N,I]. */
   apply(x: Tensor, seed: number): Tensor {
     const out = this.backend.tensor(x.shape, undefined, `${this.label}.dropout`);
-    this.ops().dropout(x, out, this.p, seed);
+    this.backend.dropout(x, out, this.p, seed);
     return out;
   }
 
   /** dx += mask * g / (1 - p): the backward of `apply` for a gradient g [N,I] (consumed). */
   backwardInto(g: Tensor, dx: Tensor, seed: number): void {
-    const ops = this.ops();
-    ops.dropout(g, g, this.p, seed);
-    ops.add(g, dx);
+    this.backend.dropout(g, g, this.p, seed);
+    this.backend.add(g, dx);
     this.backend.dispose(g);
   }
 }

@@ -1,10 +1,11 @@
 // Bat (PEFT MiSS init_weights="bat"): the weight is transformed block by block,
 // W'_ik = W_ik (I + B_i) + B_i with B [O/R, R, R] indexed by the output block i. Several Bat adapters
 // compose in order (W_j = Bat(W_{j-1}, B_j)) and unmerge last-in-first-out.
-// Backward (BONE.md): with T_ik = G_i^T x_k, dB_j,i = sum_k (W_{j-1,ik} + I)^T T_ik Q_j,i where
+// Backward (docs/blocks.md): with T_ik = G_i^T x_k, dB_j,i = sum_k (W_{j-1,ik} + I)^T T_ik Q_j,i where
 // Q_j = (I + B_m)^T ... (I + B_{j+1})^T carries the gradient back through the later adapters;
 // the backend's batGrad forms the sum without ever holding the [O,I] product G^T x.
 import type { Backend, Tensor } from '../backend.js';
+import { blockPlan } from '../blocks.js';
 import { type AdapterParams } from './adapter.js';
 import { MAX_CONDITION, invert, norm1 } from './inverse.js';
 
@@ -56,21 +57,24 @@ export async function batUnmergeFactors(backend: Backend, block: Tensor, layer: 
   const m = new Float32Array(b.length);
   const c = new Float32Array(b.length);
   const a = new Float64Array(r * r);
+  const plan = blockPlan();
   for (let i = 0; i < count; i++) {
-    for (let p = 0; p < r * r; p++) a[p] = b[i * r * r + p] + (p % (r + 1) === 0 ? 1 : 0);
+    const square = plan.batSquare(i, r);
+    a.set(b.subarray(square, square + r * r));
+    for (let j = 0; j < r; j++) a[plan.batDiagonal(j, r)] += 1; // I + B_i
     const inv = invert(a, r);
     const cond = inv ? norm1(a, r) * norm1(inv, r) : Infinity;
     if (!inv || !(cond <= MAX_CONDITION)) {
-      throw new Error(`[bat] cannot unmerge ${layer}: I + B_${i} (block ${i}, rows ${i * r}..${(i + 1) * r - 1}) is ` +
+      throw new Error(`[bat] cannot unmerge ${layer}: I + B_${i} (block ${i}, rows ${plan.chunkStart(i, r)}..${plan.chunkStart(i + 1, r) - 1}) is ` +
         `${inv ? `ill-conditioned (condition number ${cond.toExponential(2)} > ${MAX_CONDITION})` : 'singular'}; ` +
         'the weight is left merged and unchanged (reload the base weights to remove this adapter)');
     }
     for (let p = 0; p < r; p++) {
       for (let q = 0; q < r; q++) {
         let bInv = 0;
-        for (let t = 0; t < r; t++) bInv += b[i * r * r + p * r + t] * inv[t * r + q];
-        m[i * r * r + p * r + q] = inv[p * r + q] - (p === q ? 1 : 0);
-        c[i * r * r + p * r + q] = -bInv;
+        for (let t = 0; t < r; t++) bInv += b[square + p * r + t] * inv[t * r + q];
+        m[square + p * r + q] = inv[p * r + q] - (p === q ? 1 : 0);
+        c[square + p * r + q] = -bInv;
       }
     }
   }

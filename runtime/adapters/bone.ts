@@ -1,6 +1,6 @@
 // Bone (PEFT MiSS, init_weights=true) and mini (init_weights="mini") as additive adapters.
-// Forward: S = chunk-sum of x [N,R]; Bone y += S B with B [R,O]; mini y += tile(S B) with B [R,M].
-// Backward (BONE.md): dB = S^T G (mini: G folded modulo M first), dS = G B^T, dx += tile(dS).
+// Forward: S = fold(x) [N,R] (zero-padded); Bone y += S B with B [R,O]; mini y += tile(S B) with B [R,M].
+// Backward (docs/blocks.md): dB = S^T G (mini: G folded modulo M first), dS = G B^T, dx += tile(dS).
 // Only S is kept for backward, never x and never the [O,I] weight change. With dropout (training), x is
 // replaced by dropout(x) before the chunk sum, and the input gradient goes back through the same mask.
 import type { Backend, Tensor } from '../backend.js';
@@ -22,17 +22,17 @@ export function createBone(backend: Backend, config: BoneConfig | MiniConfig, ou
       const s = backend.tensor([n, r], undefined, `${label}.S`); // [N,R]
       if (drop.active(seed)) {
         const xd = drop.apply(x, seed);
-        backend.chunkSum(xd, s);
+        backend.fold(xd, s, true);
         backend.dispose(xd);
       } else {
-        backend.chunkSum(x, s);
+        backend.fold(x, s, true);
       }
       if (!tiled) {
         backend.matmul(s, block, y, { accumulate: true }); // y [N,O] += S [N,R] B [R,O]
       } else {
         const p = backend.tensor([n, m], undefined, `${label}.P`); // [N,M]
         backend.matmul(s, block, p);
-        backend.tileAdd(p, y);
+        backend.tile(p, y);
         backend.dispose(p);
       }
       return [s];
@@ -42,7 +42,7 @@ export function createBone(backend: Backend, config: BoneConfig | MiniConfig, ou
       let gm = g; // [N,M]: G itself for Bone, G folded modulo M for mini
       if (tiled) {
         gm = backend.tensor([n, m], undefined, `${label}.Gfold`);
-        backend.foldSum(g, gm);
+        backend.fold(g, gm);
       }
       backend.matmul(s, gm, grads.block, { transA: true }); // dB [R,M] = S^T G
       if (dx) {
@@ -50,10 +50,10 @@ export function createBone(backend: Backend, config: BoneConfig | MiniConfig, ou
         backend.matmul(gm, block, ds, { transB: true }); // dS [N,R] = G B^T
         if (drop.active(seed)) {
           const tiledDs = backend.tensor(x.shape, undefined, `${label}.dxd`); // [N,I]
-          backend.chunkScatterAdd(ds, tiledDs);
+          backend.tile(ds, tiledDs, true);
           drop.backwardInto(tiledDs, dx, seed);
         } else {
-          backend.chunkScatterAdd(ds, dx);
+          backend.tile(ds, dx, true);
         }
         backend.dispose(ds);
       }

@@ -1,5 +1,5 @@
 // Adapter configurations as PEFT spells them, and the checks that reject impossible shapes up front.
-// Math and semantics: docs in BONE.md (Bone = PEFT MiSS init_weights=true, mini = "mini", Bat = "bat").
+// Math and semantics: docs/blocks.md (Bone = PEFT MiSS init_weights=true, mini = "mini", Bat = "bat").
 
 import { OsteonError } from '../errors.js';
 

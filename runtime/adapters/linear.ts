@@ -103,7 +103,7 @@ export class AdaptedLinear {
     const chain = batChain(this.backend, this.weight, bat.map((a) => a.params.block));
     this.backend.matmul(x, chain[chain.length - 1], y, { transB: true }); // y = x W'^T
     for (const t of chain.slice(1)) this.backend.dispose(t);
-    if (this.bias) this.backend.addBias(y, this.bias);
+    if (this.bias) this.backend.tile(this.bias, y);
     const saved = new Map<string, Tensor[]>();
     for (const a of additive) saved.set(a.name, a.additive!.forward(x, y, this.seedFor(a)));
     return { y, cache: { x, saved, bat, additive } };

@@ -1,7 +1,8 @@
 // What every job of the public API (finetune, evaluate, generate, merge) starts with: a backend (the one
 // the caller passed, or a new one it chose by name), a model folder with its tokenizer (or the built-in
 // model), and optionally a PEFT adapter folder.
-import { type BackendChoice, type FullBackend, createBackend, parseBackendChoice } from '../select.js';
+import { type BackendChoice, createBackend, parseBackendChoice } from '../select.js';
+import type { Backend } from '../backend.js';
 import { type LoadedModel, loadModel } from '../model/checkpoint.js';
 import type { FileSource } from '../model/files.js';
 import { Tokenizer } from '../tokenizer/index.js';
@@ -14,7 +15,7 @@ import { OsteonError } from '../errors.js';
 
 /** A backend by name ('webgpu' | 'wasm' | 'reference' | 'auto'), or one the caller already holds (it is
  *  then the caller's to destroy). */
-export type BackendOption = BackendChoice | FullBackend;
+export type BackendOption = BackendChoice | Backend;
 
 export interface OpenedModel extends LoadedModel {
   files: FileSource;
@@ -35,7 +36,7 @@ function firstId(v: unknown): number | undefined {
 const text = async (files: FileSource, path: string) => decodeUtf8(await files.read(path), 'tokenizer', `${files.name}/${path}`);
 
 /** A Hugging Face model folder, or the built-in model when `source` is undefined. */
-export async function openModel(backend: FullBackend, source: FolderSource | undefined, halfWeights?: boolean): Promise<OpenedModel> {
+export async function openModel(backend: Backend, source: FolderSource | undefined, halfWeights?: boolean): Promise<OpenedModel> {
   const builtin = source === undefined;
   const files = builtin ? builtinModelSource() : openFolder(source, 'model');
   if (!builtin && !(await files.exists('config.json'))) {
@@ -79,11 +80,11 @@ export interface ModelOptions {
 
 /** The model open on the chosen backend; `close` releases the model and a backend created here (a backend
  *  the caller passed stays theirs). */
-export async function openSession(o: ModelOptions): Promise<{ opened: OpenedModel; backend: FullBackend; close(): void }> {
+export async function openSession(o: ModelOptions): Promise<{ opened: OpenedModel; backend: Backend; close(): void }> {
   const owned = typeof o.backend !== 'object';
   const backend = owned
     ? await createBackend(o.backend === undefined ? {} : { backend: parseBackendChoice(o.backend as string) })
-    : o.backend as FullBackend;
+    : o.backend as Backend;
   let opened: OpenedModel;
   try {
     opened = await openModel(backend, o.model, o.halfWeights);
@@ -101,7 +102,7 @@ export async function openSession(o: ModelOptions): Promise<{ opened: OpenedMode
 }
 
 /** Run `job` with the model open (openSession), closing it afterwards. */
-export async function withModel<T>(o: ModelOptions, job: (opened: OpenedModel, backend: FullBackend) => Promise<T>): Promise<T> {
+export async function withModel<T>(o: ModelOptions, job: (opened: OpenedModel, backend: Backend) => Promise<T>): Promise<T> {
   const session = await openSession(o);
   try {
     return await job(session.opened, session.backend);

@@ -3,7 +3,6 @@
 // limit; every token is yielded (or handed to `onToken`) as soon as it is chosen (streaming).
 import type { LlamaModel } from '../model/llama.js';
 import { KVCache } from './kv-cache.js';
-import type { GenerateBackend } from './ops.js';
 import { type SamplingOptions, rng, sample } from './sampling.js';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -16,7 +15,7 @@ export interface GenerateOptions extends SamplingOptions {
 /** The generated ids (without the prompt), one at a time as each is chosen. Stopping the iteration early
  *  (a `break` in for-await) frees the key/value cache. */
 export async function* tokenStream(model: LlamaModel, prompt: Int32Array, o: GenerateOptions = {}): AsyncGenerator<number> {
-  const backend = model.backend as GenerateBackend;
+  const backend = model.backend;
   const maxNew = o.maxNewTokens ?? 64;
   if (prompt.length === 0) throw new Error('[generate] the prompt is empty (a model needs at least one token to continue)');
   const capacity = Math.min(prompt.length + maxNew, model.config.maxPositions);
@@ -30,7 +29,7 @@ export async function* tokenStream(model: LlamaModel, prompt: Int32Array, o: Gen
   try {
     let input = prompt;
     while (made < maxNew && kv.length + input.length <= capacity) {
-      const { logits } = model.forward(input, 1, false, kv);
+      const { logits } = model.forward(input, 1, kv);
       const all = await backend.read(logits);
       backend.dispose(logits);
       const vocab = model.config.vocabSize;

@@ -1,10 +1,8 @@
 // Keys and values of every layer for the tokens generated so far, on the backend, so that each new token
 // attends to them instead of recomputing the whole sequence. Capacity is fixed at creation.
-// Letters: see runtime/model/ops.ts; C = capacity in tokens.
-import type { Tensor } from '../backend.js';
+// Letters: see runtime/backend.ts; C = capacity in tokens.
+import type { AttentionOptions, Backend, Tensor } from '../backend.js';
 import type { ModelConfig } from '../model/config.js';
-import type { AttentionOptions } from '../model/ops.js';
-import type { GenerateBackend } from './ops.js';
 
 export class KVCache {
   /** Tokens already cached per sequence. */
@@ -12,7 +10,7 @@ export class KVCache {
   private readonly keys: Tensor[] = []; // per layer [Bt, C, Hk*E]
   private readonly values: Tensor[] = [];
 
-  constructor(readonly backend: GenerateBackend, config: ModelConfig, readonly batch: number, readonly capacity: number) {
+  constructor(readonly backend: Backend, config: ModelConfig, readonly batch: number, readonly capacity: number) {
     const shape = [batch, capacity, config.kvHeads * config.headDim];
     for (let l = 0; l < config.layers; l++) {
       this.keys.push(backend.tensor(shape, undefined, `kv.${l}.keys`));

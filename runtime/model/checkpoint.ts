@@ -3,7 +3,7 @@
 // (each shard's header first, then each tensor's own byte range), converted from F32/F16/BF16 to float32 and
 // handed to the backend, so at no point are two full copies of the weights in memory. Only the tensors the
 // model needs are read; extra ones (e.g. old rotary inv_freq buffers) are left on disk.
-// The frozen matrices (linear weights, embedding, LM head) go through `backend.weight` when it exists, so a
+// The frozen matrices (linear weights, embedding, LM head) go through `backend.weight`, so a
 // WebGPU device with shader-f16 keeps them in half precision (halfWeights, default on); norms and biases stay
 // float32.
 // Everything is checked before the first tensor is read: config.json (runtime/model/config.ts), the size of
@@ -12,12 +12,11 @@
 // its name and count, so bad weights never turn into a silent NaN loss. Errors are OsteonErrors naming the file.
 // Not handled: PyTorch .bin checkpoints, quantised weights (rejected by runtime/model/config.ts).
 import { bad, parseSafetensorsHeader, safetensorsHeaderLength, type TensorEntry, toFloat32 } from '../safetensors.js';
-import type { Tensor } from '../backend.js';
+import type { Backend, Tensor } from '../backend.js';
 import { OsteonError, shown } from '../errors.js';
 import { type FileSource, readJsonFile } from './files.js';
 import { type ModelConfig, parseModelConfig } from './config.js';
 import { LlamaModel, weightShapes } from './llama.js';
-import type { ModelBackend } from './ops.js';
 import { checkModelFits } from './fits.js';
 
 const SINGLE = 'model.safetensors';
@@ -136,7 +135,7 @@ export interface LoadOptions {
 }
 
 /** Load a model folder onto the backend. */
-export async function loadModel(backend: ModelBackend, files: FileSource, options: LoadOptions = {}): Promise<LoadedModel> {
+export async function loadModel(backend: Backend, files: FileSource, options: LoadOptions = {}): Promise<LoadedModel> {
   if (!(await files.exists('config.json'))) fail(files.name, `${files.name} has no config.json (is it a Hugging Face model folder?)`);
   const source = `${files.name}/config.json`;
   const config = parseModelConfig(await readJsonFile(files, 'config.json', 'config'), source);
@@ -146,7 +145,7 @@ export async function loadModel(backend: ModelBackend, files: FileSource, option
   const weights = new Map<string, Tensor>();
   try {
     await readTensors(files, weightShapes(config), (name, shape, data) => weights.set(name,
-      half && backend.weight && shape.length === 2 ? backend.weight(shape, data, name) : backend.tensor(shape, data, name)));
+      half && shape.length === 2 ? backend.weight(shape, data, name) : backend.tensor(shape, data, name)));
   } catch (e) {
     for (const t of weights.values()) backend.dispose(t);
     throw e;

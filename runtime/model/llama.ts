@@ -4,18 +4,19 @@
 //   x += down(silu(gate(m)) * up(m)) with m = rmsnorm2(x); logits = lm_head(rmsnorm(x)).
 // The seven projections of every layer are AdaptedLinear layers (runtime/adapters/linear.ts), so adapters
 // attach to them by module path ("model.layers.0.self_attn.q_proj"); base weights are frozen and only adapter
-// blocks receive gradients. The LM head is never adapted. Written against ModelBackend only, so it runs
-// unchanged on any backend that implements it. No padding masks or packed sequences yet: every sequence of a
-// batch has the same length and positions 0..T-1. No dropout (PEFT's eval-mode numbers).
+// blocks receive gradients. The LM head is never adapted. Written against Backend only, so it runs
+// unchanged on any backend. No padding masks or packed sequences yet: every sequence of a batch has the same
+// length and positions 0..T-1. The base model has no dropout (LLaMA's attention and hidden dropout are 0);
+// adapter dropout applies while training sets the layers' dropoutSeed (runtime/train/trainer.ts).
 // Training and evaluation go through `forwardLoss`, which never holds the [N, V] logits or their gradient:
 // the LM head and the loss run on chunks of tokens (lossChunkBytes), each chunk's gradient flowing back
-// into dL/d(final normed hidden) before the next chunk's logits exist. `forward` still returns whole
-// logits (generation, tests), and `loss` / `backward` take them.
-// Letters: see runtime/model/ops.ts (Bt sequences, T tokens each, N = Bt T, D hidden, F intermediate, V vocab).
-import type { Tensor } from '../backend.js';
+// into dL/d(final normed hidden) before the next chunk's logits exist. `forward` returns whole logits, for
+// generation (and tests that compare logits), and never keeps anything for a backward pass.
+// Letters: see runtime/backend.ts (Bt sequences, T tokens each, N = Bt T, D hidden, F intermediate, V vocab).
+import { type AttentionOptions, type Backend, type Tensor, IGNORE_INDEX } from '../backend.js';
 import { AdaptedLinear, type LinearCache } from '../adapters/linear.js';
+import { labelCount } from '../shapes.js';
 import type { ModelConfig } from './config.js';
-import { type AttentionOptions, IGNORE_INDEX, type ModelBackend } from './ops.js';
 import type { KVCache } from '../generate/kv-cache.js';
 
 /** Every tensor the checkpoint must provide, by transformers' name, with its shape (biases as the config
@@ -67,8 +68,8 @@ interface LayerCache {
 
 type Projection = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
 
-/** Forward state for backward: consumed (and freed) by `backward`, or freed by `disposeCache`. */
-export interface ModelCache {
+/** Forward state for backward: consumed (and freed) by `backwardFrom`, or freed by `disposeCache`. */
+interface ModelCache {
   positions: Int32Array; // [N]
   layers: LayerCache[];
   /** With `recompute`: each layer's input [Bt,T,D] (owned) instead of its full cache. */
@@ -91,7 +92,7 @@ export class LlamaModel {
   lossChunkBytes = 64 * 2 ** 20;
 
   /** `weights` as weightShapes(config) describes them; the model takes ownership. */
-  constructor(readonly backend: ModelBackend, readonly config: ModelConfig, weights: Map<string, Tensor>) {
+  constructor(readonly backend: Backend, readonly config: ModelConfig, weights: Map<string, Tensor>) {
     const get = (name: string): Tensor => {
       const t = weights.get(name);
       if (!t) throw new Error(`[llama] missing weight "${name}"`);
@@ -149,27 +150,24 @@ export class LlamaModel {
     for (const linear of this.linears.values()) await linear.unmerge();
   }
 
-  /** logits [Bt,T,V] for ids [Bt*T] (row-major [Bt,T]). With `grad`, also the cache `backward` needs.
-   *  With a key/value cache (generation, runtime/generate/kv-cache.ts) the ids continue the cached
-   *  sequences: positions start at kv.length, attention reads the cache, and the cache grows by T. */
-  forward(ids: Int32Array, batch: number, grad = false, kv?: KVCache): { logits: Tensor; cache: ModelCache | null } {
+  /** logits [Bt,T,V] for ids [Bt*T] (row-major [Bt,T]). With a key/value cache (generation,
+   *  runtime/generate/kv-cache.ts) the ids continue the cached sequences: positions start at kv.length,
+   *  attention reads the cache, and the cache grows by T. */
+  forward(ids: Int32Array, batch: number, kv?: KVCache): { logits: Tensor } {
     const b = this.backend, c = this.config;
-    if (kv && grad) throw new Error('[llama] a key/value cache is for generation; training forwards take none');
-    const { seq, normed, cache } = this.trunk(ids, batch, grad, kv);
+    const { seq, normed, cache } = this.trunk(ids, batch, false, kv);
     const logits = b.tensor([batch, seq, c.vocabSize], undefined, 'logits');
     b.matmul(normed, this.lmHead, logits, { transB: true }); // [N,V] = [N,D] [V,D]^T
     b.dispose(normed);
     if (kv) kv.length += seq;
-    if (!grad) {
-      this.disposeCache(cache);
-      return { logits, cache: null };
-    }
-    return { logits, cache };
+    this.disposeCache(cache);
+    return { logits };
   }
 
-  /** Mean cross-entropy over the scored tokens, as `loss` computes it, without ever holding [N, V]: the LM
-   *  head and the loss run on chunks of at most lossChunkBytes of logits. With `grad`, also the gradient of
-   *  every live adapter, as `backward` writes it: each chunk's dlogits, weighted by its share of the scored
+  /** Mean cross-entropy of logits[:, :-1] against labels[:, 1:] over the scored tokens (labels not -100), as
+   *  transformers computes the causal-LM loss, without ever holding [N, V]: the LM head and the loss run on
+   *  chunks of at most lossChunkBytes of logits. With `grad`, also the gradient of every live adapter
+   *  (written into its grads): each chunk's dlogits, weighted by its share of the scored
    *  tokens (crossEntropy means over the chunk's own), adds its rows of dL/d(normed final hidden) before the
    *  chunk is freed; the layers' backward then runs once from there. Chunks without a scored token are
    *  skipped. Deterministic: the same chunks in the same order on every call. ids, labels [Bt*T]. */
@@ -178,12 +176,7 @@ export class LlamaModel {
     const n = ids.length;
     // Every check before the first tensor, so that a bad batch leaves nothing behind.
     const targets = nextTokenTargets(labels, n, sequenceLength(ids, batch));
-    let total = 0;
-    for (const [i, t] of targets.entries()) {
-      if (t === IGNORE_INDEX) continue;
-      if (!(t >= 0 && t < c.vocabSize)) throw new Error(`[llama] label ${t} at position ${i + 1} is outside the vocabulary of ${c.vocabSize} (use ${IGNORE_INDEX} to leave a token out of the loss)`);
-      total++;
-    }
+    const total = labelCount('llama', targets, c.vocabSize, 'label', (i) => `position ${i + 1}`);
     if (!total) throw new Error(`[llama] no token of the batch is scored (every label after the first of each sequence is ${IGNORE_INDEX}): the loss is undefined`);
     const { normed, cache } = this.trunk(ids, batch, grad);
     const dNormed = grad ? b.tensor([n, c.hidden], undefined, 'final.dnorm') : null;
@@ -254,7 +247,7 @@ export class LlamaModel {
   }
 
   /** Embedding and every decoder layer, then the final norm: normed [N,D] (a new tensor) and the cache
-   *  `backward` needs (kept in full only with `grad`; the caller frees it). */
+   *  backwardFrom needs (kept in full only with `grad`; the caller frees it). */
   private trunk(ids: Int32Array, batch: number, grad: boolean, kv?: KVCache): { seq: number; normed: Tensor; cache: ModelCache } {
     const b = this.backend, c = this.config;
     const seq = sequenceLength(ids, batch);
@@ -351,26 +344,6 @@ export class LlamaModel {
     return { out, cache: { x, rstd1, q, k, v, attn, lse, h, rstd2, gate, up, lin, held } };
   }
 
-  /** Mean cross-entropy of logits[:, :-1] against labels[:, 1:] (ignoring -100), as transformers computes
-   *  the causal-LM loss; with `grad`, also dL/dlogits for `backward`. labels [Bt*T]; loss [1]; dlogits like
-   *  logits. */
-  loss(logits: Tensor, labels: Int32Array, grad = false): { loss: Tensor; dlogits: Tensor | null } {
-    const b = this.backend;
-    const [batch, seq] = logits.shape;
-    const targets = nextTokenTargets(labels, batch * seq, seq);
-    const loss = b.tensor([1], undefined, 'loss');
-    const dlogits = grad ? b.tensor(logits.shape, undefined, 'dlogits') : null;
-    b.crossEntropy(logits, targets, loss, dlogits);
-    return { loss, dlogits };
-  }
-
-  /** Backward from dL/dlogits [Bt,T,V]: writes the gradient of every live adapter and frees the cache. */
-  backward(cache: ModelCache, dlogits: Tensor): void {
-    const dNormed = this.backend.tensor(cache.final.shape, undefined, 'final.dnorm');
-    this.backend.matmul(dlogits, this.lmHead, dNormed); // [N,D] = [N,V] [V,D]
-    this.backwardFrom(cache, dNormed);
-  }
-
   /** Backward from dL/d(normed final hidden) [N,D] (freed here, with the cache). */
   private backwardFrom(cache: ModelCache, dNormed: Tensor): void {
     const b = this.backend;
@@ -395,7 +368,7 @@ export class LlamaModel {
   }
 
   /** Free a cache without running backward (also safe after backward). */
-  disposeCache(cache: ModelCache): void {
+  private disposeCache(cache: ModelCache): void {
     for (const [l, s] of cache.layers.entries()) this.freeLayer(this.layers[l], s);
     cache.layers.length = 0;
     for (const x of cache.inputs) this.backend.dispose(x);

@@ -1,5 +1,5 @@
 // adapter_config.json as Hugging Face PEFT writes it, for peft_type "MISS" (Bone / Bat / mini), the legacy
-// "BONE" (PEFT before 0.19; same math, read and written back as MISS) and "LORA". Field meanings: BONE.md
+// "BONE" (PEFT before 0.19; same math, read and written back as MISS) and "LORA". Field meanings: docs/blocks.md
 // "Files" and PEFT's MissConfig / LoraConfig. Every field of the file is kept in `raw` and written back
 // unchanged, so a round trip through osteon loses nothing. Options that would change the math and are not
 // implemented (trainable biases, modules_to_save, DoRA, rsLoRA, per-module ranks, ...) are rejected with

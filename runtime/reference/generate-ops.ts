@@ -1,11 +1,9 @@
-// Plain reference of attention over a key/value cache (runtime/generate/ops.ts).
-import type { attentionDecodeDims } from '../generate/ops.js';
+// Plain reference of attention over a key/value cache (runtime/backend.ts attentionDecode).
+import type { DecodeDims } from '../shapes.js';
 import { attendRow, firstVisible } from './ops.js';
 
-type Dims = ReturnType<typeof attentionDecodeDims>;
-
 export function attentionDecode(
-  q: Float32Array, kNew: Float32Array, vNew: Float32Array, kCache: Float32Array, vCache: Float32Array, out: Float32Array, d: Dims,
+  q: Float32Array, kNew: Float32Array, vNew: Float32Array, kCache: Float32Array, vCache: Float32Array, out: Float32Array, d: DecodeDims,
 ): void {
   const { batch, tq, heads, kvHeads, headDim: e, capacity, past, window } = d;
   const row = kvHeads * e, group = heads / kvHeads;

@@ -2,6 +2,7 @@
 // These are the oracle the SIMD (asm/) and WGSL (gpu/) kernels are tested against: clarity over speed,
 // float64 accumulation so that the reference is the more accurate side of every comparison.
 // Letters: see runtime/backend.ts.
+import type { AttentionDims } from '../shapes.js';
 
 /** C[Bt,M,N] (=|+=) alpha op(A) op(B). A is [Bt,M,K] (or [Bt,K,M] when transA), B [Bt,K,N] (or [Bt,N,K]). */
 export function matmul(
@@ -25,42 +26,20 @@ export function matmul(
   }
 }
 
-/** y[n,o] += bias[o]. */
-export function addBias(y: Float32Array, bias: Float32Array): void {
-  const o = bias.length;
-  for (let i = 0; i < y.length; i++) y[i] += bias[i % o];
-}
-
-/** s[n,j] = sum_k x[n, kR + j] with zero padding.  x [N,I], s [N,R]. */
-export function chunkSum(x: Float32Array, s: Float32Array, n: number, inF: number, r: number): void {
-  for (let t = 0; t < n; t++) {
+/** narrow[n, j] = sum_t wide[n, t R + j], the last chunk zero-padded.  wide [N, W], narrow [N, R]. */
+export function fold(wide: Float32Array, narrow: Float32Array, rows: number, w: number, r: number): void {
+  for (let t = 0; t < rows; t++) {
     for (let j = 0; j < r; j++) {
       let sum = 0;
-      for (let c = j; c < inF; c += r) sum += x[t * inF + c];
-      s[t * r + j] = sum;
+      for (let c = j; c < w; c += r) sum += wide[t * w + c];
+      narrow[t * r + j] = sum;
     }
   }
 }
 
-/** dx[n,c] += ds[n, c mod R]. */
-export function chunkScatterAdd(ds: Float32Array, dx: Float32Array, n: number, inF: number, r: number): void {
-  for (let t = 0; t < n; t++) for (let c = 0; c < inF; c++) dx[t * inF + c] += ds[t * r + (c % r)];
-}
-
-/** y[n,o] += p[n, o mod M]. */
-export function tileAdd(p: Float32Array, y: Float32Array, n: number, out: number, m: number): void {
-  for (let t = 0; t < n; t++) for (let o = 0; o < out; o++) y[t * out + o] += p[t * m + (o % m)];
-}
-
-/** g~[n,m] = sum_t g[n, tM + m]. */
-export function foldSum(g: Float32Array, folded: Float32Array, n: number, out: number, m: number): void {
-  for (let t = 0; t < n; t++) {
-    for (let j = 0; j < m; j++) {
-      let sum = 0;
-      for (let o = j; o < out; o += m) sum += g[t * out + o];
-      folded[t * m + j] = sum;
-    }
-  }
+/** wide[n, c] += narrow[n, c mod R].  narrow [N, R], wide [N, W]. */
+export function tile(narrow: Float32Array, wide: Float32Array, rows: number, w: number, r: number): void {
+  for (let t = 0; t < rows; t++) for (let c = 0; c < w; c++) wide[t * w + c] += narrow[t * r + (c % r)];
 }
 
 /** w[o,c] += sign * b[c mod R, o mod M].  b [R,M], w [O,I]. */
@@ -115,8 +94,8 @@ export function batGrad(
 }
 
 // =====================================================================================================
-// Transformer ops (runtime/model/ops.ts: ModelBackend). Letters there: N tokens, D row width, V vocabulary,
-// Bt sequences of T tokens, H query heads, Hk key/value heads, E head dimension.
+// Transformer ops. Letters (runtime/backend.ts): N tokens, D row width, V vocabulary, Bt sequences of T
+// tokens, H query heads, Hk key/value heads, E head dimension.
 // =====================================================================================================
 
 /** out[n, :] = table[ids[n], :].  table [V,D], out [N,D]. */
@@ -148,13 +127,13 @@ export function rmsNormBackward(
   }
 }
 
-/** Rotate-half rotary embedding in place by angle sign * positions[n] * invFreq[i].  x [N, Hx*E]. */
-export function rope(x: Float32Array, positions: Int32Array, invFreq: Float32Array, n: number, heads: number, sign: 1 | -1): void {
-  const half = invFreq.length, e = 2 * half;
+/** Rotate-half rotary embedding in place by angle sign * a, a = positions[n] * invFreq[i].  x [N, Hx*E];
+ *  table [N, 2, E/2]: cos a, then sin a, of each token (runtime/checked.ts ropeTable). */
+export function rope(x: Float32Array, table: Float32Array, n: number, heads: number, half: number, sign: 1 | -1): void {
+  const e = 2 * half;
   for (let t = 0; t < n; t++) {
     for (let i = 0; i < half; i++) {
-      const a = sign * positions[t] * invFreq[i];
-      const cos = Math.cos(a), sin = Math.sin(a);
+      const cos = table[t * e + i], sin = sign * table[t * e + half + i];
       for (let h = 0; h < heads; h++) {
         const base = (t * heads + h) * e;
         const lo = x[base + i], hi = x[base + i + half];
@@ -169,8 +148,6 @@ export function rope(x: Float32Array, positions: Int32Array, invFreq: Float32Arr
 function visible(t: number, s: number, window: number | null): boolean {
   return s <= t && (window === null || t - s < window);
 }
-
-export interface AttentionDims { batch: number; seq: number; heads: number; kvHeads: number; headDim: number; window: number | null }
 
 /** First key position a query at position t sees (the causal window's start). */
 export function firstVisible(t: number, window: number | null): number {

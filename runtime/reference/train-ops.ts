@@ -1,5 +1,7 @@
-// Plain reference of the training ops (runtime/train/ops.ts), float64 arithmetic on float32 storage.
-import { type AdamWStep, dropoutKeeps, dropoutThreshold } from '../train/ops.js';
+// Plain reference of the training ops (runtime/backend.ts adamw, sumSquares, dropout), float64 arithmetic on
+// float32 storage.
+import { type AdamWStep, dropoutKeeps } from '../backend.js';
+import type { DropoutDims } from '../shapes.js';
 
 export function adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamWStep): void {
   const c1 = 1 - s.beta1 ** s.step, c2 = 1 - s.beta2 ** s.step;
@@ -19,7 +21,6 @@ export function sumSquares(t: Float32Array, out: Float32Array, accumulate: boole
   out[0] = s + (accumulate ? out[0] : 0);
 }
 
-export function dropout(x: Float32Array, out: Float32Array, p: number, seed: number): void {
-  const threshold = dropoutThreshold(p), scale = 1 / (1 - p);
-  for (let i = 0; i < x.length; i++) out[i] = dropoutKeeps(i, seed >>> 0, threshold) ? x[i] * scale : 0;
+export function dropout(x: Float32Array, out: Float32Array, d: DropoutDims): void {
+  for (let i = 0; i < x.length; i++) out[i] = dropoutKeeps(i, d.seed, d.threshold) ? x[i] * d.scale : 0;
 }

@@ -6,6 +6,7 @@ import {
   typeOf, unsupported,
 } from './json.js';
 import { Vocabulary } from './vocab.js';
+import * as kinds from '../../asm/tokenizer/kinds.js';
 import { KNOWN_PATTERN_NAMES, Scanner, safeToCutAtMetaspace, scannerFor } from './patterns.js';
 
 export interface AddedToken {
@@ -25,8 +26,12 @@ export type NormalizerStep =
   | { kind: 'prepend'; prepend: string }
   | { kind: 'strip'; left: boolean; right: boolean };
 
-/** Split behaviours, equal to the constants in asm/tokenizer/pretok.ts. */
-export const BEHAVIORS = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'];
+/** Split behaviours by their tokenizer.json names: the numbers asm/tokenizer/pretok.ts acts on, from their
+ *  one source (asm/tokenizer/kinds.ts). */
+const BEHAVIORS: Record<string, number> = {
+  Removed: kinds.REMOVED, Isolated: kinds.ISOLATED, MergedWithPrevious: kinds.MERGED_WITH_PREVIOUS,
+  MergedWithNext: kinds.MERGED_WITH_NEXT, Contiguous: kinds.CONTIGUOUS,
+};
 
 export interface Stage { scanner: Scanner; behavior: number; invert: boolean }
 
@@ -81,7 +86,7 @@ export function readPlan(root: unknown): TokenizerPlan {
   // Cutting words moves word boundaries, which affixes mark: only without them.
   const affixes = model.prefix !== '' || model.suffix !== '';
   if (!pre.byteLevel && !affixes && !pre.stages.some((s) => s.scanner === Scanner.Metaspace) && safeToCutAtMetaspace(tokens)) {
-    pre.stages.push({ scanner: Scanner.MetaspaceRuns, behavior: BEHAVIORS.indexOf('MergedWithNext'), invert: false });
+    pre.stages.push({ scanner: Scanner.MetaspaceRuns, behavior: kinds.MERGED_WITH_NEXT, invert: false });
   }
   const added = assignAddedIds(array(file.added_tokens ?? [], 'added_tokens').map((t, i) => readAddedToken(t, `added_tokens[${i}]`)), lookup);
   return {
@@ -184,7 +189,7 @@ function readPreTokenizer(v: Json): PreTokenizerPlan {
         if (index > 0) unsupported(`${path}.add_prefix_space`, 'true after another pre-tokenizer', 'only a leading ByteLevel may add a prefix space');
         plan.prefixSpace = true;
       }
-      if (flag(step, 'use_regex', path, true)) plan.stages.push({ scanner: Scanner.Gpt2, behavior: BEHAVIORS.indexOf('Isolated'), invert: false });
+      if (flag(step, 'use_regex', path, true)) plan.stages.push({ scanner: Scanner.Gpt2, behavior: kinds.ISOLATED, invert: false });
     } else if (type === 'Split') {
       const pattern = object(step.pattern, `${path}.pattern`);
       if (typeof pattern.Regex !== 'string') {
@@ -200,13 +205,13 @@ function readPreTokenizer(v: Json): PreTokenizerPlan {
       const replacement = string(step.replacement, `${path}.replacement`);
       if (replacement !== '\u2581') unsupported(`${path}.replacement`, JSON.stringify(replacement), 'only "\u2581" (U+2581) is supported');
       plan.metaspace = { replacement, prependScheme: prependScheme(step, path) };
-      if (flag(step, 'split', path, true)) plan.stages.push({ scanner: Scanner.Metaspace, behavior: BEHAVIORS.indexOf('MergedWithNext'), invert: false });
+      if (flag(step, 'split', path, true)) plan.stages.push({ scanner: Scanner.Metaspace, behavior: kinds.MERGED_WITH_NEXT, invert: false });
     } else {
       unsupported(`${path}.type`, `"${type}"`, 'supported pre-tokenizers: ByteLevel, Split, Metaspace, Sequence');
     }
   });
-  // One stage is kept in reserve for the Metaspace cut readPlan may add (asm/tokenizer/pretok.ts holds 5).
-  if (plan.stages.length > 4) unsupported('pre_tokenizer', `a Sequence of ${plan.stages.length} splits`, 'osteon runs at most 4');
+  // One stage is kept in reserve for the Metaspace cut readPlan may add (asm/tokenizer/pretok.ts holds MAX_STAGES).
+  if (plan.stages.length > kinds.MAX_STAGES - 1) unsupported('pre_tokenizer', `a Sequence of ${plan.stages.length} splits`, `osteon runs at most ${kinds.MAX_STAGES - 1}`);
   return plan;
 }
 
@@ -216,9 +221,8 @@ function describePattern(p: JsonObject): string {
 
 function behavior(step: JsonObject, path: string): number {
   const name = string(step.behavior, `${path}.behavior`);
-  const index = BEHAVIORS.indexOf(name);
-  if (index < 0) fail(`${path}.behavior`, `one of ${BEHAVIORS.join(', ')}`, name);
-  return index;
+  if (!Object.hasOwn(BEHAVIORS, name)) fail(`${path}.behavior`, `one of ${Object.keys(BEHAVIORS).join(', ')}`, name);
+  return BEHAVIORS[name];
 }
 
 /** The model plan, its tokens in file order and its token -> id map (for loading only; it is large). */

@@ -3,31 +3,13 @@
 // that encode one UTF-8 segment. One instance per tokenizer: its linear memory is its own.
 // It deliberately knows nothing of added tokens, normalizers or templates (see tokenizer.ts).
 import wasmBytes from '../../build/tokenizer.wasm';
+import type { instantiate as instantiateTypes } from '../../build/tokenizer.js';
 import type { ModelPlan, PreTokenizerPlan } from './config.js';
 import { tokenBytes } from './byte-level.js';
 import { TokenizerError } from './json.js';
 
-interface Exports {
-  memory: WebAssembly.Memory;
-  alloc(bytes: number): number;
-  buildVocab(blob: number, offsets: number, ids: number, count: number): void;
-  buildMerges(triples: number, count: number): void;
-  byteIds: WebAssembly.Global;
-  fallbackIds: WebAssembly.Global;
-  configure(byteLevel: number, ignoreMerges: number, byteFallback: number, unk: number, fuseUnk: number): void;
-  clearStages(): void;
-  addStage(kind: number, behavior: number, invert: number): void;
-  inputBuffer(bytes: number): number;
-  encodeSegment(bytes: number): void;
-  spacesToMetaspace(bytes: number, prepend: number): number;
-  reserveOut(extra: number): number;
-  resetOut(): void;
-  outPointer(): number;
-  outCount(): number;
-  appendId(id: number): void;
-  setAffixes(prefix: number, prefixBytes: number, suffix: number, suffixBytes: number): void;
-  unicodeFlags(cp: number): number;
-}
+/** build/tokenizer.wasm's exports (asm/tokenizer/index.ts), typed by the compiler's generated declarations. */
+type Exports = Awaited<ReturnType<typeof instantiateTypes>>;
 
 let compiled: WebAssembly.Module | null = null;
 
@@ -101,7 +83,7 @@ export class WasmModel {
     x.buildMerges(triples, arrays.merges.length / 3);
     new Int32Array(x.memory.buffer, x.byteIds.value, 256).set(arrays.byteIds);
     new Int32Array(x.memory.buffer, x.fallbackIds.value, 256).set(arrays.fallbackIds);
-    x.configure(+flags.byteLevel, +flags.ignoreMerges, +flags.byteFallback, flags.unkId, +flags.fuseUnk);
+    x.configure(flags.byteLevel, flags.ignoreMerges, flags.byteFallback, flags.unkId, flags.fuseUnk);
     const affix = (text: string, field: string) => {
       const bytes = new Uint8Array(text.length * 3);
       const n = flags.byteLevel ? tokenBytes(text, bytes, 0) : utf8.encodeInto(text, bytes).written;
@@ -113,7 +95,7 @@ export class WasmModel {
     this.affixBytes = [prefix.length, suffix.length];
     x.setAffixes(copy(prefix), prefix.length, copy(suffix), suffix.length);
     x.clearStages();
-    for (const s of pre.stages) x.addStage(s.scanner, s.behavior, +s.invert);
+    for (const s of pre.stages) x.addStage(s.scanner, s.behavior, s.invert);
   }
 
   /** Start a new id sequence. */

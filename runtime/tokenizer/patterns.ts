@@ -1,19 +1,21 @@
 // The pre-tokenizer regular expressions osteon reproduces exactly, each mapped to its scanner in
 // asm/tokenizer/scan.ts. Patterns are compared as exact strings: any other pattern is refused by name,
 // because approximating a regex would silently change ids.
+import * as kinds from '../../asm/tokenizer/kinds.js';
 
-/** Scanner kinds, equal to the constants in asm/tokenizer/scan.ts. */
-export const enum Scanner {
-  Gpt2 = 1, Cl100k = 2, Qwen = 3, O200k = 4, Metaspace = 5,
+/** Scanner kinds: the numbers asm/tokenizer/scan.ts dispatches on, from their one source (kinds.ts). */
+export const Scanner = {
+  Gpt2: kinds.GPT2, Cl100k: kinds.CL100K, Qwen: kinds.QWEN, O200k: kinds.O200K, Metaspace: kinds.METASPACE,
   /**
    * Maximal runs of U+2581. Not from any tokenizer.json: with MergedWithNext it cuts a SentencePiece-style
    * word before each run that follows another character, which leaves the ids unchanged when no token
    * holds U+2581 after another character (no merge can then span the cut), and lets long texts be
    * encoded word by word through the cache instead of as one word. See safeToCutAtMetaspace.
    */
-  MetaspaceRuns = 7,
-  Digits3 = 8, Cjk = 9, DeepSeek = 10,
-}
+  MetaspaceRuns: kinds.METASPACE_RUNS,
+  Digits3: kinds.DIGITS3, Cjk: kinds.CJK, DeepSeek: kinds.DEEPSEEK,
+} as const;
+export type Scanner = (typeof Scanner)[keyof typeof Scanner];
 
 /** Whether no token holds U+2581 right after another character (then Scanner.MetaspaceRuns is exact). */
 export function safeToCutAtMetaspace(tokens: string[]): boolean {

@@ -5,7 +5,7 @@
 // Platform-neutral: callers pass the file's bytes (checked to be UTF-8: a bad byte is refused with its offset,
 // never read as U+FFFD) or its text. With the model's vocabulary size, every id and label is checked to be an
 // integer in the vocabulary here, so a bad row is named by file, line and field before any work starts.
-import { IGNORE_INDEX } from '../model/ops.js';
+import { IGNORE_INDEX } from '../backend.js';
 import { OsteonError, decodeUtf8, shown } from '../errors.js';
 
 export interface Example {

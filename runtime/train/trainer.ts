@@ -5,12 +5,11 @@
 // Micro-batches go through LlamaModel.forwardLoss, so the [N, V] logits never exist at once. Per optimizer
 // step the CPU reads back the loss of each micro-batch (one float per LM-head chunk, read once the whole
 // forward and backward is queued) and one float for the gradient norm.
-import type { Tensor } from '../backend.js';
+import type { Backend, Tensor } from '../backend.js';
 import { OsteonError } from '../errors.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { ModelAdapter } from '../peft/adapter.js';
 import { type Batch, type Example, permutation, toBatches } from './data.js';
-import type { TrainBackend } from './ops.js';
 import { type ScheduleKind, learningRate } from './schedule.js';
 
 export interface TrainConfig {
@@ -51,7 +50,7 @@ export class Trainer {
   private readonly norm: Tensor;
 
   constructor(
-    readonly backend: TrainBackend, readonly model: LlamaModel, readonly adapter: ModelAdapter,
+    readonly backend: Backend, readonly model: LlamaModel, readonly adapter: ModelAdapter,
     readonly rows: Example[], readonly config: TrainConfig,
   ) {
     if (!rows.length) throw new Error('[train] no training rows (is the data file empty, or every row shorter than 2 tokens?)');

@@ -169,9 +169,9 @@ export class ThreadPool {
     return false;
   }
 
-  /** Run kernel `name`(...args, chunk, chunks, thread) for every chunk < chunks, on every thread that is free,
-   *  and return when all chunks are done. */
-  run(kernels: Record<string, unknown>, name: string, args: number[], chunks: number): void {
+  /** Run kernel `name`(...args, chunk, chunks, thread) for every chunk < chunks, on every thread that is free
+   *  (`kernel` is this thread's instance of it), and return when all chunks are done. */
+  run(name: string, kernel: (...a: number[]) => void, args: number[], chunks: number): void {
     const id = this.ids.get(name);
     if (id === undefined || args.length > MAX_ARGS || !(chunks >= 1 && chunks < MAX_CHUNKS)) {
       throw new Error(`[wasm] kernel ${name} cannot run on the thread pool in ${chunks} chunks`);
@@ -187,7 +187,6 @@ export class ThreadPool {
     Atomics.store(ctl, NEXT, (seq & TAG_MASK) << CHUNK_BITS);
     Atomics.store(ctl, SEQ, seq);
     Atomics.notify(ctl, SEQ);
-    const kernel = kernels[name] as (...a: number[]) => void;
     const start = performance.now();
     const mine = takeChunks(ctl, SLOTS, seq, CHUNK_BITS, TAG_MASK, (chunk) => kernel(...args, chunk, chunks, 0));
     const own = performance.now();

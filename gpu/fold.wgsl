@@ -1,9 +1,9 @@
-// Bone and mini block indexing, which both come down to columns taken modulo a width R (Bone: R = r over
-// the input features; mini: R = mini_r over the output features):
-//   fold: narrow[n, j] = sum_t wide[n, t R + j]   (chunkSum with zero padding, foldSum)
-//   tile: wide[n, c] += narrow[n, c mod R]        (chunkScatterAdd, tileAdd; addBias as one row of N * O)
+// The two block-indexing primitives (runtime/backend.ts fold, tile; docs/blocks.md): columns taken modulo a
+// width R (Bone: R = r over the input features, zero-padded; mini: R = mini_r over the output features):
+//   fold: narrow[n, j] = sum_t wide[n, t R + j]   (Bone's chunk sum, mini's fold of the output gradient)
+//   tile: wide[n, c] += narrow[n, c mod R]        (Bone's input gradient, mini's output, a bias over N * O)
 // One invocation per output element; neither kernel ever forms an [O, I] matrix.
-// Letters: see runtime/backend.ts; W below is the wide width (I for Bone, O for mini).
+// Letters: see runtime/backend.ts; W is the wide width (I for Bone, O for mini, N * O for a bias).
 
 struct Params { rows: u32, wide: u32, narrow: u32 }
 
