@@ -20,7 +20,7 @@ async function runHere(): Promise<void> {
     if (!$<HTMLInputElement>(backend).checked) continue;
     log(`browser-${backend}: running`);
     try {
-      results.platforms.push(await runPlatform({ platform: `browser-${backend}`, backend, suite, onDone: (w) => log(`  ${w} done`) }));
+      results.platforms.push(await runPlatform({ platform: `browser-${backend}`, backend, suite, onDone: (w, seconds) => log(`  ${w} done in ${seconds.toFixed(1)} s`) }));
     } catch (e) {
       log(`browser-${backend} failed: ${(e as Error).message}`);
     }

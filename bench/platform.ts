@@ -10,8 +10,8 @@ export interface PlatformRun {
   backend: BackendChoice;
   suite: string;
   workloads?: WorkloadName[];
-  /** Hears each workload as it finishes (progress). */
-  onDone?: (workload: string) => void;
+  /** Hears each workload as it finishes, with its seconds (progress). */
+  onDone?: (workload: string, seconds: number) => void;
 }
 
 export async function runPlatform(o: PlatformRun): Promise<PlatformResult> {
@@ -31,7 +31,11 @@ export async function runPlatform(o: PlatformRun): Promise<PlatformResult> {
   }
   const peakTensors = trackTensorBytes(backend);
   try {
-    const results = await runWorkloads(backend, suite, o.workloads ?? WORKLOADS, (name) => o.onDone?.(name));
+    let last = performance.now();
+    const results = await runWorkloads(backend, suite, o.workloads ?? WORKLOADS, (name) => {
+      o.onDone?.(name, (performance.now() - last) / 1000);
+      last = performance.now();
+    });
     const heap = (performance as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
     return {
       info: { platform: o.platform, backend: backend.name, device: backend.info.device, details: backend.info.details, runtime },

