@@ -89,7 +89,7 @@ api('cancel stops within one step and keeps a checkpoint; resuming ends exactly 
   assert.equal(resumed.losses, whole.losses);
   assert.equal(adapterBytes(resumed.files), adapterBytes(whole.files));
   const none = await finetune({ ...small, resume: true, checkpoint: memoryStore('empty') }).catch((e: Error) => e.message);
-  assert.match(String(none), 'no checkpoint in empty');
+  assert.match(String(none), '[resume] no checkpoint to resume from in empty');
 });
 
 api('a model over HTTP: Range reads fetch only the needed bytes; a server without Range is read once per file', async () => {

@@ -129,7 +129,8 @@ export class WasmBackend implements TrainBackend, GenerateBackend {
     const ptr = k.alloc(bytes) >>> 0; // addresses past 2 GiB come back as negative i32
     if (ptr === 0) {
       throw new Error(`[wasm] cannot allocate ${bytes} bytes (${gib(bytes)}) for ${what}: linear memory has grown to ` +
-        `${gib(grown)} of its 4 GiB limit (or the host refused to grow it); dispose unused tensors`);
+        `${gib(grown)} of its 4 GiB limit (or the host refused to grow it); use the webgpu backend (--backend webgpu), ` +
+        'a smaller --batch or --seq, or --recompute (keeps one layer\'s activations at a time)');
     }
     return ptr;
   }
