@@ -17,16 +17,13 @@ import { LOCK_FILE, claimOutFolder, folderStore } from '../runtime/model/node-fi
 import { writeSafetensors } from '../runtime/safetensors.js';
 import { createBackend } from '../runtime/select.js';
 import { readCheckpoint } from '../runtime/train/checkpoint.js';
-import { fixturesDir } from './helpers.js';
+import { FIXTURE_ROWS, fixturesDir } from './helpers.js';
 import '../runtime/node.js';
 
 const test = suite('reliability-run');
 const cli = join(fixturesDir, '..', '..', 'dist', 'cli.js');
 const modelDir = join(fixturesDir, 'llama-bone', 'model');
-const rows = Array.from({ length: 8 }, (_, i) => ({
-  input_ids: Array.from({ length: 16 }, (_, t) => (i * 37 + t * 11) % 300),
-  labels: Array.from({ length: 16 }, (_, t) => (t < 4 ? -100 : (i * 37 + t * 11) % 300)),
-}));
+const rows = FIXTURE_ROWS;
 const small: FinetuneOptions = { model: modelDir, data: rows, backend: 'wasm', steps: 6, batch: 2, seq: 16, r: 16, lr: 1e-2, warmup: 1, seed: 3, heldOut: 2 };
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `osteon-${name}-`));
 const osteon = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env });

@@ -27,7 +27,8 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --checkpoint-every N   write a checkpoint every N steps (default: 50 and at the end)
   --no-pack              one example per row instead of packing examples into full rows
   --recompute            keep only each layer's input and recompute the layer in backward (less memory)
-  --resume               continue from the checkpoint in --out
+  --resume               continue from the checkpoint in --out (flags left out take the checkpoint's values;
+                         only a larger --steps may differ)
   --seed N (42)  --backend webgpu|wasm|reference
 `;
 
