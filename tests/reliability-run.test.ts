@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKPOINT_KEY, type FinetuneOptions, finetune } from '../runtime/api/finetune.js';
 import { evaluate } from '../runtime/api/evaluate.js';
+import { generate } from '../runtime/api/generate.js';
 import { memoryStore } from '../runtime/api/store.js';
 import { OsteonError } from '../runtime/errors.js';
 import { LOCK_FILE, claimOutFolder, folderStore } from '../runtime/model/node-files.js';
-import { writeSafetensors } from '../runtime/safetensors.js';
+import { toFloat32, writeSafetensors } from '../runtime/safetensors.js';
 import { createBackend } from '../runtime/select.js';
 import { readCheckpoint } from '../runtime/train/checkpoint.js';
 import { FIXTURE_ROWS, fixturesDir } from './helpers.js';
@@ -65,6 +66,20 @@ test('every option is checked before work, naming the option and its flag', asyn
     // A model folder that does not exist: the option is refused before anything is read.
     await refused(() => finetune({ ...small, model: '/nonexistent/model', ...bad } as FinetuneOptions), 'finetune', message);
   }
+});
+
+test('generate: sampling options are checked before work in the same words', async () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ maxNewTokens: -1 }, 'maxNewTokens (--max-new-tokens)=-1 must be a whole number >= 1'], [{ maxNewTokens: 2.5 }, 'maxNewTokens (--max-new-tokens)=2.5'],
+    [{ temperature: -1 }, 'temperature (--temperature)=-1 must be a number >= 0 (0 = greedy)'], [{ topK: 2.5 }, 'topK (--top-k)=2.5'],
+    [{ topP: 2 }, 'topP (--top-p)=2 must be a number > 0 and <= 1 (1 = off)'], [{ topP: 0 }, 'topP (--top-p)=0'], [{ seed: -3 }, 'seed (--seed)=-3'],
+  ];
+  for (const [bad, message] of cases) {
+    await refused(async () => { for await (const _ of generate({ model: '/nonexistent/model', prompt: 'Q:', ...bad })) break; }, 'generate', message);
+  }
+  const r = osteon(['generate', '--backend', 'reference', '--prompt', 'Q:', '--max-new-tokens', '-1']);
+  assert.is(r.status, 1);
+  assert.ok(r.stderr.includes('[generate] maxNewTokens (--max-new-tokens)=-1 must be a whole number >= 1'), r.stderr);
 });
 
 test('the CLI gives the same messages: negative numbers, empty values, fractions; unknown flags are typed too', () => {
@@ -192,6 +207,22 @@ test('a diverging run stops before the adapter or a checkpoint is written, namin
     /training diverged at step 2: adapter values reach .*; the learning rate lr \(--lr\)=1000000 is too high .* try 1\.0e\+5 or lower .* The adapter was not written; no checkpoint was written yet/);
   assert.ok(e);
   assert.is(await store.get(CHECKPOINT_KEY), null);
+});
+
+test('a loss far above where the run started stops it, naming the learning rate and the last good checkpoint', async () => {
+  const store = memoryStore('loss');
+  const cancel = new AbortController();
+  await finetune({ ...small, checkpoint: store, signal: cancel.signal, onProgress: (e) => { if (e.kind === 'step' && e.step === 2) cancel.abort(); } })
+    .catch((e: Error) => assert.is(e.name, 'AbortError'));
+  // The fixture model's loss stays near ln(300) whatever the learning rate: record a first loss of 0.5 in
+  // the checkpoint (as a real model's would be), so that the next ones (about 5.5) are far above it.
+  const saved = readCheckpoint((await store.get(CHECKPOINT_KEY))!, 'loss');
+  const state = JSON.parse(saved.file.metadata.state);
+  state.history[0].loss = 0.5;
+  const tensors = Object.fromEntries([...saved.file.tensors].map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: toFloat32(t) }]));
+  await store.put(CHECKPOINT_KEY, writeSafetensors(tensors, { ...saved.file.metadata, state: JSON.stringify(state) }));
+  await refused(() => finetune({ ...small, checkpoint: store, resume: true }), 'train',
+    /training diverged at step 3: the loss [\d.]+ is far above the 0\.5000 it started at; the learning rate lr \(--lr\)=0\.01 is too high .*the last good checkpoint \(step 2\) is kept in loss\/checkpoint.safetensors/);
 });
 
 test('no command runs past the context: eval refuses a longer example, finetune cuts examples into rows of --seq', async () => {

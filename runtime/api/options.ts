@@ -1,5 +1,5 @@
-// finetune()'s options checked once, before any work, for every caller (the CLI, the web page, library
-// users): whole numbers where the loop counts, ranges where a value outside one trains nothing or diverges.
+// finetune()'s and generate()'s options checked once, before any work, for every caller (the CLI, the web
+// page, library users): whole numbers where they count, ranges where a value outside one does nothing useful.
 // Every message names the option and its CLI flag, `steps (--steps)`, so one text serves all three callers.
 // What it does not check: sizes against the model and the backend (seq against the model's context, memory
 // against the backend), which need the opened model (runtime/model/fits.ts checkTrainingFits).
@@ -11,7 +11,7 @@ export const METHODS: readonly Variant[] = ['bone', 'bat', 'mini', 'lora'];
 export const SCHEDULES: readonly ScheduleKind[] = ['cosine', 'linear', 'constant'];
 
 /** Each numeric option: its flag, whether it must be whole, and its range. */
-interface NumberRule { flag: string; whole: boolean; min: number; above?: boolean; below?: number; hint?: string }
+interface NumberRule { flag: string; whole: boolean; min: number; above?: boolean; below?: number; max?: number; hint?: string }
 
 export const NUMBER_OPTIONS = {
   r: { flag: '-r/--rank', whole: true, min: 1 },
@@ -32,26 +32,43 @@ export const NUMBER_OPTIONS = {
   seed: { flag: '--seed', whole: true, min: 0, below: 2 ** 32 },
 } satisfies Record<string, NumberRule>;
 
+export const GENERATE_NUMBER_OPTIONS = {
+  maxNewTokens: { flag: '--max-new-tokens', whole: true, min: 1 },
+  temperature: { flag: '--temperature', whole: false, min: 0, hint: '0 = greedy' },
+  topK: { flag: '--top-k', whole: true, min: 0, hint: '0 = off' },
+  topP: { flag: '--top-p', whole: false, min: 0, above: true, max: 1, hint: '1 = off' },
+  seed: { flag: '--seed', whole: true, min: 0, below: 2 ** 32 },
+} satisfies Record<string, NumberRule>;
+
 export type NumberOption = keyof typeof NUMBER_OPTIONS;
 
 /** `steps (--steps)`: how messages name an option, for API and CLI users alike. */
 export const optionName = (key: NumberOption | 'method' | 'schedule' | 'targets' | 'noPack'): string =>
   `${key} (${key in NUMBER_OPTIONS ? NUMBER_OPTIONS[key as NumberOption].flag : `--${key === 'noPack' ? 'no-pack' : key}`})`;
 
-function checkNumber(key: NumberOption, v: unknown): void {
-  const rule: NumberRule = NUMBER_OPTIONS[key];
-  const lowest = `${rule.above ? '>' : '>='} ${rule.min}`;
-  const range = rule.below === undefined ? lowest : `${lowest} and < ${rule.below}`;
-  const want = `${rule.whole ? 'a whole number' : 'a number'} ${range}${rule.hint ? ` (${rule.hint})` : ''}`;
-  const ok = typeof v === 'number' && Number.isFinite(v) && (!rule.whole || Number.isInteger(v)) &&
-    (rule.above ? v > rule.min : v >= rule.min) && (rule.below === undefined || v < rule.below) &&
-    (key !== 'heldOut' || v < 1 || Number.isInteger(v));
-  if (!ok) throw new OsteonError('finetune', `${optionName(key)}=${typeof v === 'number' ? v : shown(v)} must be ${want}`);
+/** Refuse each number in `o` that `rules` covers when it is of the wrong type or outside its range. */
+function checkNumbers(component: string, rules: Record<string, NumberRule>, o: Record<string, unknown>): void {
+  for (const [key, rule] of Object.entries(rules)) {
+    const v = o[key];
+    if (v === undefined) continue;
+    const lowest = `${rule.above ? '>' : '>='} ${rule.min}`;
+    const highest = rule.below !== undefined ? ` and < ${rule.below}` : rule.max !== undefined ? ` and <= ${rule.max}` : '';
+    const want = `${rule.whole ? 'a whole number' : 'a number'} ${lowest}${highest}${rule.hint ? ` (${rule.hint})` : ''}`;
+    const ok = typeof v === 'number' && Number.isFinite(v) && (!rule.whole || Number.isInteger(v)) &&
+      (rule.above ? v > rule.min : v >= rule.min) && (rule.below === undefined || v < rule.below) && (rule.max === undefined || v <= rule.max) &&
+      (key !== 'heldOut' || v < 1 || Number.isInteger(v));
+    if (!ok) throw new OsteonError(component, `${key} (${rule.flag})=${typeof v === 'number' ? v : shown(v)} must be ${want}`);
+  }
+}
+
+/** generate()'s sampling options, named as the finetune ones are. */
+export function checkGenerateOptions(o: Record<string, unknown>): void {
+  checkNumbers('generate', GENERATE_NUMBER_OPTIONS, o);
 }
 
 /** Refuse any option of the wrong type or outside its range, naming the option and its flag. */
 export function checkFinetuneOptions(o: Record<string, unknown>): void {
-  for (const key of Object.keys(NUMBER_OPTIONS) as NumberOption[]) if (o[key] !== undefined) checkNumber(key, o[key]);
+  checkNumbers('finetune', NUMBER_OPTIONS, o);
   if (o.method !== undefined && !METHODS.includes(o.method as Variant)) {
     throw new OsteonError('finetune', `${optionName('method')}=${shown(o.method)} is not one of ${METHODS.join(', ')}`);
   }
