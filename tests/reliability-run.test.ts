@@ -160,6 +160,14 @@ test('--out: created with its parents; a folder that cannot be made, or is in us
   await claimed.release();
   assert.not.ok(existsSync(join(nested, LOCK_FILE)), 'released');
 
+  // A folder without write permission (root writes anywhere, so only a user's run can check this).
+  if (process.getuid?.() === 0) console.log('  skipped the read-only folder case: running as root');
+  else {
+    const readOnly = join(root, 'read-only');
+    mkdirSync(readOnly, { mode: 0o555 });
+    await refused(() => claimOutFolder(readOnly), 'output', `--out ${readOnly}: the folder is not writable`);
+  }
+
   writeFileSync(join(root, 'file'), 'x');
   const r = osteon(['finetune', '--backend', 'reference', '--steps', '1', '--out', join(root, 'file', 'sub')]);
   assert.is(r.status, 1);
