@@ -54,7 +54,8 @@ export interface FinetuneOptions {
   checkpointEvery?: number;
   noPack?: boolean;
   recompute?: boolean;
-  /** Continue from the checkpoint in `checkpoint`. */
+  /** Continue from the checkpoint in `checkpoint`: options left out take the checkpoint's values; another
+   *  value, other data or another model is refused (runtime/api/run-record.ts), except a larger `steps`. */
   resume?: boolean;
   seed?: number;
   backend?: BackendOption;
