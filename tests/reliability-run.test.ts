@@ -26,6 +26,8 @@ const cli = join(fixturesDir, '..', '..', 'dist', 'cli.js');
 const modelDir = join(fixturesDir, 'llama-bone', 'model');
 const rows = FIXTURE_ROWS;
 const small: FinetuneOptions = { model: modelDir, data: rows, backend: 'wasm', steps: 6, batch: 2, seq: 16, r: 16, lr: 1e-2, warmup: 1, seed: 3, heldOut: 2 };
+/** A model folder that does not exist: an option refused with it was refused before anything was read. */
+const missingModel = join(fixturesDir, 'no-such-model');
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `osteon-${name}-`));
 const osteon = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env });
 
@@ -63,8 +65,7 @@ test('every option is checked before work, naming the option and its flag', asyn
     [{ method: 'bat', dropout: 0.1 }, 'Bat has no input dropout'], [{ recompute: 'yes' }, 'recompute="yes" must be true or false'],
   ];
   for (const [bad, message] of cases) {
-    // A model folder that does not exist: the option is refused before anything is read.
-    await refused(() => finetune({ ...small, model: '/nonexistent/model', ...bad } as FinetuneOptions), 'finetune', message);
+    await refused(() => finetune({ ...small, model: missingModel, ...bad } as FinetuneOptions), 'finetune', message);
   }
 });
 
@@ -75,7 +76,7 @@ test('generate: sampling options are checked before work in the same words', asy
     [{ topP: 2 }, 'topP (--top-p)=2 must be a number > 0 and <= 1 (1 = off)'], [{ topP: 0 }, 'topP (--top-p)=0'], [{ seed: -3 }, 'seed (--seed)=-3'],
   ];
   for (const [bad, message] of cases) {
-    await refused(async () => { for await (const _ of generate({ model: '/nonexistent/model', prompt: 'Q:', ...bad })) break; }, 'generate', message);
+    await refused(async () => { for await (const _ of generate({ model: missingModel, prompt: 'Q:', ...bad })) break; }, 'generate', message);
   }
   const r = osteon(['generate', '--backend', 'reference', '--prompt', 'Q:', '--max-new-tokens', '-1']);
   assert.is(r.status, 1);
