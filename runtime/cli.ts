@@ -9,6 +9,7 @@ import { mergeCommand } from './cli/merge.js';
 import { webCommand } from './cli/web.js';
 import { benchCommand } from './cli/bench.js';
 import { tokenizeCommand } from './tokenizer/cli.js';
+import { cliError, joinNegativeValues } from './cli/args.js';
 
 const HELP = `osteon: fine-tune language models with Bone, Bat, mini and LoRA adapters on WebGPU or WebAssembly
 
@@ -34,7 +35,7 @@ commands:
                                 check every backend's kernels against PEFT's golden outputs
 
 environment:
-  OSTEON_BACKEND=webgpu|wasm    choose the backend (default: WebGPU when an adapter exists, else wasm)
+  OSTEON_BACKEND=webgpu|wasm    choose the backend (default, or empty: WebGPU when an adapter exists, else wasm)
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
@@ -60,7 +61,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`osteon: unknown command "${name}"\n\n${HELP}`);
     return 2;
   }
-  return command(rest);
+  try {
+    return await command(joinNegativeValues(rest));
+  } catch (e) {
+    throw cliError(e);
+  }
 }
 
 main(process.argv.slice(2)).then(

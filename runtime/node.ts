@@ -15,4 +15,4 @@ setThreadHost(nodeThreadHost);
 setLocalFiles(nodeLocalFiles);
 
 export * from './index.js';
-export { nodeFiles, writeFiles, folderStore } from './model/node-files.js';
+export { nodeFiles, writeFiles, folderStore, claimOutFolder } from './model/node-files.js';

@@ -1,6 +1,7 @@
 // Picking a backend: WebGPU when an adapter exists, otherwise WebAssembly. Overridden by the `backend`
 // option, or by the OSTEON_BACKEND environment variable (webgpu | wasm | reference) where one exists.
 import type { Backend, BackendName } from './backend.js';
+import { OsteonError } from './errors.js';
 import { ReferenceBackend } from './reference/backend.js';
 import { createWasmBackend } from './wasm/backend.js';
 import { createWebGPUBackend } from '../gpu/backend.js';
@@ -16,13 +17,14 @@ function fromEnvironment(): string | undefined {
 /** Parse a user's backend choice; throws naming the accepted values. */
 export function parseBackendChoice(value: string | undefined, source = 'backend'): BackendChoice {
   const v = (value ?? 'auto').trim().toLowerCase() as BackendChoice;
-  if (!CHOICES.includes(v)) throw new Error(`[backend] ${source}=${value} is not one of ${CHOICES.join(', ')}`);
+  if (!CHOICES.includes(v)) throw new OsteonError('backend', `${source}=${JSON.stringify(value)} is not one of ${CHOICES.join(', ')}`);
   return v;
 }
 
 export async function createBackend(options: { backend?: BackendChoice } = {}): Promise<Backend> {
   const env = fromEnvironment();
-  const choice = options.backend ?? parseBackendChoice(env, 'OSTEON_BACKEND');
+  // An empty OSTEON_BACKEND= (a shell default, a CI matrix slot left blank) means automatic.
+  const choice = options.backend ?? parseBackendChoice(env?.trim() || 'auto', 'OSTEON_BACKEND');
   if (choice === 'reference') return new ReferenceBackend();
   if (choice === 'wasm') return createWasmBackend();
   const gpu = await createWebGPUBackend();

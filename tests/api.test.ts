@@ -14,16 +14,13 @@ import { merge } from '../runtime/api/merge.js';
 import { memoryStore } from '../runtime/api/store.js';
 import { readSafetensors } from '../runtime/safetensors.js';
 import { MODEL_REL } from './tolerances.js';
-import { fastBackends, fixturesDir } from './helpers.js';
+import { fastBackends, FIXTURE_ROWS, fixturesDir } from './helpers.js';
 import type { Backend } from '../runtime/backend.js';
 import '../runtime/node.js';
 
 const api = suite('api');
 const modelDir = join(fixturesDir, 'llama-bone', 'model');
-const rows = Array.from({ length: 8 }, (_, i) => ({
-  input_ids: Array.from({ length: 16 }, (_, t) => (i * 37 + t * 11) % 300),
-  labels: Array.from({ length: 16 }, (_, t) => (t < 4 ? -100 : (i * 37 + t * 11) % 300)),
-}));
+const rows = FIXTURE_ROWS;
 const small: FinetuneOptions = { backend: 'wasm', steps: 6, batch: 2, seq: 16, r: 16, lr: 1e-2, warmup: 1, seed: 3, heldOut: 2 };
 
 /** A folder served over HTTP, honouring Range requests or not; counts the body bytes it sends. */
@@ -89,7 +86,7 @@ api('cancel stops within one step and keeps a checkpoint; resuming ends exactly 
   assert.equal(resumed.losses, whole.losses);
   assert.equal(adapterBytes(resumed.files), adapterBytes(whole.files));
   const none = await finetune({ ...small, resume: true, checkpoint: memoryStore('empty') }).catch((e: Error) => e.message);
-  assert.match(String(none), 'no checkpoint in empty');
+  assert.match(String(none), '[resume] no checkpoint to resume from in empty');
 });
 
 api('a model over HTTP: Range reads fetch only the needed bytes; a server without Range is read once per file', async () => {

@@ -31,6 +31,12 @@ export const relError = (a: ArrayLike<number>, b: ArrayLike<number>) => maxRelEr
  *  weights are tested against their own tolerance in tests/half.test.ts). */
 export const F32_WEIGHTS = { halfWeights: false } as const;
 
+/** Eight pre-tokenized rows of 16 tokens for the fixture models (vocabulary 300), the first 4 not scored. */
+export const FIXTURE_ROWS = Array.from({ length: 8 }, (_, i) => ({
+  input_ids: Array.from({ length: 16 }, (_, t) => (i * 37 + t * 11) % 300),
+  labels: Array.from({ length: 16 }, (_, t) => (t < 4 ? -100 : (i * 37 + t * 11) % 300)),
+}));
+
 /** Deterministic pseudo-random floats in [-1, 1). */
 export const randomArray = (n: number, seed: number) => uniform(n, -1, 1, seed);
 

@@ -9,7 +9,11 @@ import { newPeftConfig } from '../peft/config.js';
 import { BUILTIN_EOS } from '../builtin/tokenizer.js';
 import { splitHeldOut, toBatches, toRows } from '../train/data.js';
 import { DEFAULT_TRAIN, type EvalResult, type StepLog, type TrainConfig, Trainer, evaluate as meanLoss } from '../train/trainer.js';
-import { checkpointBytes, restoreCheckpoint } from '../train/checkpoint.js';
+import { checkpointBytes, readCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
+import { OsteonError } from '../errors.js';
+import { checkTrainingFits } from '../model/fits.js';
+import { METHODS, checkFinetuneOptions, optionName } from './options.js';
+import { type RunOptions, type RunRecord, checkResumeInputs, dataFingerprint, modelFingerprint, resumeOptions } from './run-record.js';
 import { lossCurveSvg } from '../train/plot.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { type BackendOption, withModel } from './open.js';
@@ -17,9 +21,8 @@ import { readExamples } from './examples.js';
 import type { DataSource, FolderSource } from './sources.js';
 import type { CheckpointStore } from './store.js';
 import { abortError, nextTask } from './tasks.js';
-import { OsteonError } from '../errors.js';
 
-export const METHODS: readonly Variant[] = ['bone', 'bat', 'mini', 'lora'];
+export { METHODS };
 export const CHECKPOINT_KEY = 'checkpoint.safetensors';
 
 /** Every `osteon finetune` flag, camelCased; anything left out takes the CLI's default. */
@@ -51,7 +54,8 @@ export interface FinetuneOptions {
   checkpointEvery?: number;
   noPack?: boolean;
   recompute?: boolean;
-  /** Continue from the checkpoint in `checkpoint`. */
+  /** Continue from the checkpoint in `checkpoint`: options left out take the checkpoint's values; another
+   *  value, other data or another model is refused (runtime/api/run-record.ts), except a larger `steps`. */
   resume?: boolean;
   seed?: number;
   backend?: BackendOption;
@@ -87,27 +91,31 @@ export interface FinetuneResult {
   seconds: number;
 }
 
-function adapterConfig(o: FinetuneOptions, r: number): AdapterConfig {
-  const method = o.method ?? 'bone';
-  if (!METHODS.includes(method)) throw new OsteonError('finetune', `method=${method} is not one of ${METHODS.join(', ')}`);
-  const dropout = o.dropout ?? 0;
-  if (method === 'bat' && dropout > 0) throw new OsteonError('finetune', 'Bat has no input dropout (PEFT applies none either); leave dropout at 0');
-  if (method === 'lora') return { variant: 'lora', r, alpha: o.alpha ?? 2 * r, dropout };
-  if (method === 'mini') return { variant: 'mini', r, miniR: o.miniR ?? 1, dropout };
-  if (method === 'bat') return { variant: 'bat', r };
+function adapterConfig(run: RunOptions): AdapterConfig {
+  const { r, dropout } = run;
+  if (run.method === 'lora') return { variant: 'lora', r, alpha: run.alpha, dropout };
+  if (run.method === 'mini') return { variant: 'mini', r, miniR: run.miniR, dropout };
+  if (run.method === 'bat') return { variant: 'bat', r };
   return { variant: 'bone', r, dropout };
 }
 
-function trainConfig(o: FinetuneOptions, builtin: boolean): TrainConfig {
-  const config: TrainConfig = {
-    ...DEFAULT_TRAIN,
-    steps: o.steps ?? (builtin ? 300 : DEFAULT_TRAIN.steps), batchSize: o.batch ?? DEFAULT_TRAIN.batchSize,
-    gradAccum: o.accum ?? 1, lr: o.lr ?? (builtin ? 3e-3 : DEFAULT_TRAIN.lr), schedule: o.schedule ?? DEFAULT_TRAIN.schedule,
-    warmup: o.warmup ?? DEFAULT_TRAIN.warmup, weightDecay: o.weightDecay ?? 0, maxGradNorm: o.maxGradNorm ?? 1,
-    seed: o.seed ?? DEFAULT_TRAIN.seed,
+/** Every option that defines the run, defaults filled in (some differ for the built-in model). */
+function resolveRun(o: FinetuneOptions, builtin: boolean): RunOptions {
+  const r = o.r ?? (builtin ? 16 : 64);
+  return {
+    method: o.method ?? 'bone', r, miniR: o.miniR ?? 1, alpha: o.alpha ?? 2 * r, dropout: o.dropout ?? 0,
+    targets: targetRules(o.targets), steps: o.steps ?? (builtin ? 300 : DEFAULT_TRAIN.steps), batch: o.batch ?? DEFAULT_TRAIN.batchSize,
+    seq: o.seq ?? (builtin ? 64 : 256), accum: o.accum ?? 1, lr: o.lr ?? (builtin ? 3e-3 : DEFAULT_TRAIN.lr),
+    schedule: o.schedule ?? DEFAULT_TRAIN.schedule, warmup: o.warmup ?? DEFAULT_TRAIN.warmup, weightDecay: o.weightDecay ?? 0,
+    maxGradNorm: o.maxGradNorm ?? 1, heldOut: o.heldOut ?? 0.1, noPack: o.noPack ?? false, seed: o.seed ?? DEFAULT_TRAIN.seed,
   };
-  if (!['cosine', 'linear', 'constant'].includes(config.schedule)) throw new OsteonError('finetune', `schedule=${config.schedule} is not cosine, linear or constant`);
-  return config;
+}
+
+function trainConfig(run: RunOptions): TrainConfig {
+  return {
+    ...DEFAULT_TRAIN, steps: run.steps, batchSize: run.batch, gradAccum: run.accum, lr: run.lr, schedule: run.schedule as ScheduleKind,
+    warmup: run.warmup, weightDecay: run.weightDecay, maxGradNorm: run.maxGradNorm, seed: run.seed,
+  };
 }
 
 function targetRules(targets: string | string[] | undefined): string | string[] {
@@ -115,42 +123,88 @@ function targetRules(targets: string | string[] | undefined): string | string[] 
   return targets === 'all-linear' || /[*(|^$\\]/.test(targets) ? targets : targets.split(',');
 }
 
+/** The same error with `note` added (where the last checkpoint is), typed whatever it was. */
+function withNote(e: unknown, note: string): unknown {
+  if ((e as Error)?.name === 'AbortError' || !(e instanceof Error)) return e;
+  const typed = e instanceof OsteonError ? e : null;
+  const m = typed ? null : /^\[([^\]]+)\] ([\s\S]*)$/.exec(e.message);
+  const component = typed?.component ?? m?.[1] ?? 'finetune';
+  const text = typed ? e.message.slice(component.length + 3) : m?.[2] ?? e.message;
+  const out = new OsteonError(component, `${text}${note}`, typed?.file);
+  out.cause = e;
+  return out;
+}
+
+/** A loss this far above the first step's (times, and nats beyond) means training diverged. */
+const DIVERGED_LOSS_RATIO = 2, DIVERGED_LOSS_MARGIN = 3;
+/** An adapter value beyond this means training diverged (trained adapter values stay near 1 or below). */
+const DIVERGED_ADAPTER_VALUE = 1e4;
+
 /** Train an adapter. Throws an AbortError (the signal's reason) when cancelled, after saving a checkpoint. */
 export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult> {
   o.signal?.throwIfAborted();
+  checkFinetuneOptions(o as Record<string, unknown>);
   const builtin = o.model === undefined;
-  const r = o.r ?? (builtin ? 16 : 64);
-  const method = o.method ?? 'bone';
-  const config = trainConfig(o, builtin);
   const log = o.onLog ?? (() => {});
   const store = o.checkpoint;
-  const saved = o.resume ? await store?.get(CHECKPOINT_KEY) : null;
-  if (o.resume && !saved) throw new OsteonError('finetune', `resume: no checkpoint in ${store ? store.name : 'any store (pass a checkpoint store)'}`);
+  const where = `${store?.name ?? 'memory'}/${CHECKPOINT_KEY}`;
+  const bytes = o.resume ? await store?.get(CHECKPOINT_KEY) : null;
+  if (o.resume && !bytes) {
+    throw new OsteonError('resume', `no checkpoint to resume from in ${store ? store.name : 'any store (pass a checkpoint store)'}; start without resume (--resume)`);
+  }
+  const saved = bytes ? readCheckpoint(bytes, where) : null;
+  const recorded = saved?.run as RunRecord | undefined;
+  let given = o;
+  if (recorded) {
+    const resumed = resumeOptions(o, recorded.options, where);
+    given = resumed.options;
+    resumed.notes.forEach(log);
+  } else if (saved) log(`${where} does not record its run's options (an older checkpoint); they are not compared`);
+  const run = resolveRun(given, builtin);
+  if (saved && saved.state.step > run.steps) {
+    throw new OsteonError('resume', `${where} is at step ${saved.state.step}, past ${optionName('steps')}=${run.steps}; pass a larger --steps, or leave it out`);
+  }
+  const config = trainConfig(run);
 
   return withModel(o, async (opened, backend) => {
+    checkTrainingFits(opened.config, backend, { batch: run.batch, seq: run.seq, recompute: o.recompute ?? false }, `${opened.source}/config.json`);
     opened.model.recompute = o.recompute ?? false;
     const eos = opened.eos ?? (builtin ? BUILTIN_EOS : undefined);
     const examples = await readExamples(o.data, opened.tokenizer, eos, opened.config.vocabSize);
-    const { train, held } = splitHeldOut(examples, o.heldOut ?? 0.1, config.seed);
-    const seqLen = o.seq ?? (builtin ? 64 : 256);
-    const rows = toRows(train, seqLen, !o.noPack);
-    const heldBatches = held.length ? toBatches(toRows(held, seqLen, false), config.batchSize) : [];
-    const adapter = attachAdapter(opened.model, newPeftConfig(adapterConfig(o, r), targetRules(o.targets)), 'default', config.seed);
+    const record: RunRecord = { options: run, data: dataFingerprint(examples), model: modelFingerprint(opened.config.raw) };
+    if (recorded) checkResumeInputs(recorded, record.data, record.model, where);
+    const { train, held } = splitHeldOut(examples, run.heldOut, config.seed);
+    const rows = toRows(train, run.seq, !run.noPack);
+    const heldBatches = held.length ? toBatches(toRows(held, run.seq, false), config.batchSize) : [];
+    const adapter = attachAdapter(opened.model, newPeftConfig(adapterConfig(run), run.targets), 'default', config.seed);
     const trainable = [...adapter.layers.values()].reduce((s, l) => s + Object.values(l.params).reduce((a, t) => a + t.size, 0), 0);
     const trainer = new Trainer(backend, opened.model, adapter, rows, config);
+    const { method, r } = run;
     try {
       if (saved) {
-        restoreCheckpoint(trainer, saved, `${store!.name}/${CHECKPOINT_KEY}`);
+        restoreCheckpoint(trainer, saved, where);
         log(`resumed from ${store!.name} at step ${trainer.step}`);
       }
       log(`model: ${opened.source} (${opened.config.layers} layers, hidden ${opened.config.hidden}, vocab ${opened.config.vocabSize}) on ${backend.name}: ${backend.info.device}`);
       log(`adapter: ${method} r=${r} on ${adapter.layers.size} layers, ${trainable.toLocaleString('en-US')} trainable parameters`);
-      log(`data: ${train.length} training examples -> ${rows.length} rows of ${seqLen} tokens; ${held.length} held out`);
+      log(`data: ${train.length} training examples -> ${rows.length} rows of ${run.seq} tokens; ${held.length} held out`);
       // Parameters, gradients and AdamW's two moments: four float32 copies of the adapter.
       o.onProgress?.({
-        kind: 'start', model: opened.source, backend: backend.name, device: backend.info.device, method, r, layers: adapter.layers.size,
+        kind: 'start', model: opened.source, backend: backend.name, device: backend.info.device, method: method as Variant, r, layers: adapter.layers.size,
         trainable, adapterBytes: trainable * 16, rows: rows.length, heldOut: held.length, step: trainer.step, steps: config.steps,
       });
+
+      let lastGood = saved ? trainer.step : null;
+      const kept = () => (lastGood === null ? '; no checkpoint was written yet' : `; the last good checkpoint (step ${lastGood}) is kept in ${where}`);
+      const resumeNote = () => (lastGood === null ? kept() : `${kept()}: continue with --resume (on this or another backend)`);
+      const diverged = (why: string) => new OsteonError('train', `training diverged at step ${trainer.step}: ${why}; the learning rate ` +
+        `${optionName('lr')}=${config.lr} is too high for this model and data: try ${(config.lr / 10).toPrecision(2)} or lower (adapters usually ` +
+        `train with 1e-5 to 1e-2). The adapter was not written${kept()}`);
+      const checkAdapterValues = async () => {
+        let most = 0;
+        for (const t of trainer.tensors) for (const v of await backend.read(t.param)) most = Math.max(most, Math.abs(v));
+        if (!(most <= DIVERGED_ADAPTER_VALUE)) throw diverged(`adapter values reach ${most.toExponential(2)} (trained ones stay near 1)`);
+      };
 
       const evals: [number, number][] = [];
       const runEval = async (): Promise<EvalResult | null> => {
@@ -161,8 +215,15 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
         return e;
       };
       const saveCheckpoint = async () => {
-        if (!store) return;
-        await store.put(CHECKPOINT_KEY, await checkpointBytes(trainer));
+        if (!store || lastGood === trainer.step) return;
+        await checkAdapterValues();
+        try {
+          await store.put(CHECKPOINT_KEY, await checkpointBytes(trainer, record));
+        } catch (e) {
+          throw new OsteonError('checkpoint', `could not write the checkpoint of step ${trainer.step} to ${where} (${(e as Error).message})` +
+            `${kept()}; free space or fix the folder's permissions, then continue with --resume`, where);
+        }
+        lastGood = trainer.step;
         o.onProgress?.({ kind: 'checkpoint', step: trainer.step, store: store.name });
       };
 
@@ -177,7 +238,17 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
           log(`cancelled at step ${trainer.step}${store ? `; checkpoint kept in ${store.name}` : ''}`);
           throw abortError(o.signal);
         }
-        const s = await trainer.trainStep();
+        let s: StepLog;
+        try {
+          s = await trainer.trainStep();
+          if (o.evalEvery && trainer.step % o.evalEvery === 0 && trainer.step < config.steps) await runEval();
+        } catch (e) {
+          throw withNote(e, resumeNote());
+        }
+        const first = trainer.history[0].loss;
+        if (s.loss > Math.max(DIVERGED_LOSS_RATIO * first, first + DIVERGED_LOSS_MARGIN)) {
+          throw diverged(`the loss ${s.loss.toFixed(4)} is far above the ${first.toFixed(4)} it started at`);
+        }
         tokens += s.tokens;
         const elapsed = (performance.now() - started) / 1000;
         o.onProgress?.({
@@ -185,11 +256,16 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
           tokensPerSecond: tokens / elapsed, elapsedSeconds: elapsed,
           etaSeconds: (elapsed / (trainer.step - firstStep)) * (config.steps - trainer.step),
         });
-        if (o.evalEvery && trainer.step % o.evalEvery === 0 && trainer.step < config.steps) await runEval();
         if (checkpointEvery && trainer.step % checkpointEvery === 0) await saveCheckpoint();
       }
       await saveCheckpoint();
-      const final = await runEval();
+      await checkAdapterValues();
+      let final: EvalResult | null;
+      try {
+        final = await runEval();
+      } catch (e) {
+        throw withNote(e, resumeNote());
+      }
       const files = new Map(Object.entries(await saveAdapter(opened.model, adapter)));
       const svg = lossCurveSvg(`osteon ${method} r=${r}: loss`, [
         { name: 'train', color: '#1f77b4', points: trainer.history.map((h) => [h.step, h.loss]) },

@@ -5,6 +5,7 @@ import type { SamplingOptions } from '../generate/sampling.js';
 import { type ModelOptions, openAdapter, openSession } from './open.js';
 import type { FolderSource } from './sources.js';
 import { abortError } from './tasks.js';
+import { checkGenerateOptions } from './options.js';
 import { OsteonError } from '../errors.js';
 
 export interface GenerateOptions extends ModelOptions, SamplingOptions {
@@ -20,7 +21,8 @@ export interface GenerateOptions extends ModelOptions, SamplingOptions {
 }
 
 export async function* generate(o: GenerateOptions): AsyncGenerator<string> {
-  if (typeof o.prompt !== 'string') throw new OsteonError('generate', 'prompt (the text to continue) is required');
+  if (typeof o.prompt !== 'string') throw new OsteonError('generate', 'prompt (--prompt), the text to continue, is required');
+  checkGenerateOptions(o as unknown as Record<string, unknown>);
   const session = await openSession(o);
   try {
     const { opened } = session;

@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Variant } from '../adapters/config.js';
 import { CHECKPOINT_KEY, type FinetuneEvent, finetune } from '../api/finetune.js';
-import { folderStore, writeFiles } from '../model/node-files.js';
+import { claimOutFolder, folderStore, writeFiles } from '../model/node-files.js';
+import { OsteonError } from '../errors.js';
 import { Progress, formatSeconds } from '../train/progress.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { backendFlag, numberFlag } from './args.js';
@@ -26,7 +27,8 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --checkpoint-every N   write a checkpoint every N steps (default: 50 and at the end)
   --no-pack              one example per row instead of packing examples into full rows
   --recompute            keep only each layer's input and recompute the layer in backward (less memory)
-  --resume               continue from the checkpoint in --out
+  --resume               continue from the checkpoint in --out (flags left out take the checkpoint's values;
+                         only a larger --steps may differ)
   --seed N (42)  --backend webgpu|wasm|reference
 `;
 
@@ -35,8 +37,8 @@ export async function finetuneCommand(args: string[]): Promise<number> {
     args,
     options: {
       model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string', default: 'osteon-adapter' },
-      method: { type: 'string', default: 'bone' }, rank: { type: 'string', short: 'r' }, 'mini-r': { type: 'string' },
-      alpha: { type: 'string' }, dropout: { type: 'string' }, targets: { type: 'string', default: 'all-linear' },
+      method: { type: 'string' }, rank: { type: 'string', short: 'r' }, 'mini-r': { type: 'string' },
+      alpha: { type: 'string' }, dropout: { type: 'string' }, targets: { type: 'string' },
       steps: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, accum: { type: 'string' },
       lr: { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' },
       'max-grad-norm': { type: 'string' }, 'held-out': { type: 'string' }, 'eval-every': { type: 'string' },
@@ -60,6 +62,8 @@ export async function finetuneCommand(args: string[]): Promise<number> {
   const cancel = new AbortController();
   const onSigint = () => cancel.abort(new Error(`[finetune] interrupted; continue with --resume --out ${out}`));
   process.once('SIGINT', onSigint);
+  const folder = await claimOutFolder(out);
+  folder.notes.forEach(log);
   try {
     const run = await finetune({
       model: o.model, data: o.data, method: o.method as Variant, r: n('rank'), miniR: n('mini-r'), alpha: n('alpha'),
@@ -69,7 +73,12 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       noPack: o['no-pack'], recompute: o.recompute, resume: o.resume, seed: n('seed'), backend: backendFlag(o.backend),
       checkpoint: folderStore(out), signal: cancel.signal, onProgress, onLog: log,
     });
-    await writeFiles(out, Object.fromEntries(run.files));
+    try {
+      await writeFiles(out, Object.fromEntries(run.files));
+    } catch (e) {
+      throw new OsteonError('output', `could not write the adapter to ${out} (${(e as Error).message}); the checkpoint of the last step is kept ` +
+        `in ${out}/${CHECKPOINT_KEY}: free space or fix the folder's permissions, then run again with --resume to write the adapter`, out);
+    }
     const first = run.losses[0], last = run.losses[run.losses.length - 1];
     log(`done in ${formatSeconds(run.seconds)}: loss ${first?.toFixed(4)} -> ${last?.toFixed(4)}` +
       (run.heldOutLoss !== null ? `; held-out loss ${run.heldOutLoss.toFixed(4)}, perplexity ${run.heldOutPerplexity!.toFixed(2)}` : ''));
@@ -77,5 +86,6 @@ export async function finetuneCommand(args: string[]): Promise<number> {
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
+    await folder.release();
   }
 }

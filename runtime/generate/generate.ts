@@ -1,6 +1,7 @@
 // Text generation: the prompt in one cached forward pass, then one token at a time, each attending to
 // the key/value cache; greedy or sampled (runtime/generate/sampling.ts); stops at a stop token or the token
 // limit; every token is yielded (or handed to `onToken`) as soon as it is chosen (streaming).
+import { OsteonError } from '../errors.js';
 import type { LlamaModel } from '../model/llama.js';
 import { KVCache } from './kv-cache.js';
 import { type SamplingOptions, rng, sample } from './sampling.js';
@@ -17,10 +18,11 @@ export interface GenerateOptions extends SamplingOptions {
 export async function* tokenStream(model: LlamaModel, prompt: Int32Array, o: GenerateOptions = {}): AsyncGenerator<number> {
   const backend = model.backend;
   const maxNew = o.maxNewTokens ?? 64;
-  if (prompt.length === 0) throw new Error('[generate] the prompt is empty (a model needs at least one token to continue)');
+  if (prompt.length === 0) throw new OsteonError('generate', 'the prompt is empty (a model needs at least one token to continue)');
   const capacity = Math.min(prompt.length + maxNew, model.config.maxPositions);
   if (prompt.length >= capacity) {
-    throw new Error(`[generate] the prompt has ${prompt.length} tokens; the model's context is ${model.config.maxPositions}`);
+    throw new OsteonError('generate', `the prompt has ${prompt.length} tokens; the model's context (max_position_embeddings) is ` +
+      `${model.config.maxPositions}: shorten the prompt to leave room for new tokens`);
   }
   const kv = new KVCache(backend, model.config, 1, capacity);
   const random = rng(o.seed ?? 0);

@@ -37,3 +37,33 @@ export function checkModelFits(config: ModelConfig, backend: Pick<Backend, 'name
     }
   }
 }
+
+/** Will a training step of `batch` rows of `seq` tokens fit? Refuses a row longer than the model's context
+ *  (max_position_embeddings), and activations beyond the backend's memory (wasm: 4 GiB with the weights;
+ *  WebGPU: one activation beyond the largest buffer), naming the options that shrink them. The estimate
+ *  counts what a layer's forward keeps for backward (LayerCache in runtime/model/llama.ts) in float32. */
+export function checkTrainingFits(config: ModelConfig, backend: Pick<Backend, 'name' | 'info'>, o: { batch: number; seq: number; recompute: boolean }, source: string): void {
+  if (o.seq > config.maxPositions) {
+    throw new OsteonError('finetune', `seq (--seq)=${o.seq} is longer than the model's context (max_position_embeddings=${config.maxPositions} ` +
+      `in ${source}); use --seq ${config.maxPositions} or less (longer examples are split into rows of --seq tokens)`);
+  }
+  const tokens = o.batch * o.seq;
+  const q = config.heads * config.headDim, kv = config.kvHeads * config.headDim, D = config.hidden, F = config.intermediate;
+  // x, h, two normed inputs [D]; q, attn [H*E]; k, v [Hk*E]; gate, up, silu(gate)*up [F]; lse [H]; two rstd.
+  const perLayer = 4 * D + 2 * q + 2 * kv + 3 * F + config.heads + 2;
+  const kept = o.recompute ? config.layers * D + 2 * perLayer : (config.layers + 1) * perLayer;
+  const activations = 4 * tokens * kept;
+  const smaller = `use a smaller batch (--batch) or sequence (--seq)${o.recompute ? '' : ', or --recompute'}`;
+  if (backend.name === 'wasm' && activations + 4 * weightCount(config) > 4 * 1024 ** 3) {
+    throw new OsteonError('finetune', `batch (--batch)=${o.batch} x seq (--seq)=${o.seq} needs about ${bytes(activations)} of activations ` +
+      `beside ${bytes(4 * weightCount(config))} of weights, more than the wasm backend's 4 GiB; ${smaller}, or the webgpu backend (--backend webgpu)`);
+  }
+  if (backend.name === 'webgpu') {
+    const largest = 4 * tokens * Math.max(D, q, F);
+    const maxBuffer = Number(backend.info.details.maxBufferSize);
+    if (largest > maxBuffer) {
+      throw new OsteonError('finetune', `batch (--batch)=${o.batch} x seq (--seq)=${o.seq} makes activations of ${bytes(largest)}, more than ` +
+        `this GPU's largest buffer (maxBufferSize ${bytes(maxBuffer)}); ${smaller}`);
+    }
+  }
+}

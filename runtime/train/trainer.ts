@@ -53,7 +53,7 @@ export class Trainer {
     readonly backend: Backend, readonly model: LlamaModel, readonly adapter: ModelAdapter,
     readonly rows: Example[], readonly config: TrainConfig,
   ) {
-    if (!rows.length) throw new Error('[train] no training rows (is the data file empty, or every row shorter than 2 tokens?)');
+    if (!rows.length) throw new OsteonError('train', 'no training rows (is the data file empty, or every row shorter than 2 tokens?)');
     for (const [path, layer] of adapter.layers) {
       for (const [name, param] of Object.entries(layer.params)) {
         const zeros = (what: string) => backend.tensor(param.shape, undefined, `${path}.${name}.${what}`);
@@ -116,8 +116,8 @@ export class Trainer {
     this.tensors.forEach((t, i) => this.backend.sumSquares(t.accum ?? t.grad, this.norm, i > 0));
     const gradNorm = Math.sqrt((await this.backend.read(this.norm))[0]) / c.gradAccum;
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-      throw new Error(`[train] ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} is ${Number.isFinite(loss) ? gradNorm : loss} at step ${this.step + 1}; ` +
-        `the adapter was not updated. Lower the learning rate (now ${c.lr}), keep gradient clipping on, or check the data`);
+      throw new OsteonError('train', `${Number.isFinite(loss) ? 'gradient norm' : 'loss'} is ${Number.isFinite(loss) ? gradNorm : loss} at step ${this.step + 1}; ` +
+        `the adapter was not updated. Lower the learning rate (--lr, now ${c.lr}), keep gradient clipping on (--max-grad-norm), or check the data`);
     }
     const lr = learningRate({ kind: c.schedule, lr: c.lr, warmup: c.warmup, total: c.steps, minRatio: c.minLrRatio }, this.step);
     const clip = c.maxGradNorm > 0 && gradNorm > c.maxGradNorm ? c.maxGradNorm / gradNorm : 1;

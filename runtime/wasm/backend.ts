@@ -116,7 +116,8 @@ class WasmKernels implements BackendKernels<WasmTensor> {
     const ptr = k.alloc(bytes); // unsigned: the generated binding reads the usize as such
     if (ptr === 0) {
       throw new Error(`[wasm] cannot allocate ${bytes} bytes (${gib(bytes)}) for ${what}: linear memory has grown to ` +
-        `${gib(grown)} of its 4 GiB limit (or the host refused to grow it); dispose unused tensors`);
+        `${gib(grown)} of its 4 GiB limit (or the host refused to grow it); use the webgpu backend (--backend webgpu), ` +
+        'a smaller --batch or --seq, or --recompute (keeps one layer\'s activations at a time)');
     }
     return ptr;
   }
