@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKPOINT_KEY, type FinetuneOptions, finetune } from '../runtime/api/finetune.js';
@@ -161,12 +161,18 @@ test('--out: created with its parents; a folder that cannot be made, or is in us
   await claimed.release();
   assert.not.ok(existsSync(join(nested, LOCK_FILE)), 'released');
 
-  // A folder without write permission (root writes anywhere, so only a user's run can check this).
-  if (process.getuid?.() === 0) console.log('  skipped the read-only folder case: running as root');
-  else {
-    const readOnly = join(root, 'read-only');
-    mkdirSync(readOnly, { mode: 0o555 });
+  // A folder without write permission. Root writes anywhere, so as root the command runs as the unprivileged
+  // user `nobody` (setpriv), where the project's files are readable to it; otherwise the case is skipped, visibly.
+  const readOnly = join(root, 'read-only');
+  mkdirSync(readOnly, { mode: 0o555 });
+  if (process.getuid?.() !== 0) {
     await refused(() => claimOutFolder(readOnly), 'output', `--out ${readOnly}: the folder is not writable`);
+  } else {
+    chmodSync(root, 0o755);
+    const asNobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli,
+      'finetune', '--backend', 'reference', '--steps', '1', '--out', readOnly], { encoding: 'utf8' });
+    if (asNobody.error || !asNobody.stderr.includes('[')) console.log(`  skipped the read-only folder case: cannot run as nobody here (${asNobody.error?.message ?? asNobody.stderr.trim().split('\n')[0]})`);
+    else assert.match(asNobody.stderr, `[output] --out ${readOnly}: the folder is not writable`);
   }
 
   writeFileSync(join(root, 'file'), 'x');
