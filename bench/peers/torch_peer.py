@@ -1,7 +1,7 @@
 # PyTorch (and PEFT's MiSS and LoRA when `import peft` works) on the benchmark's matmul and adapter-layer
 # workloads, for `osteon bench`: the suite arrives as JSON on stdin, one platform result (bench/schema.ts)
 # leaves as JSON on stdout. CPU always; CUDA too when torch sees a GPU (a second platform).
-import json, math, os, platform, resource, sys, time
+import json, math, os, platform, re, resource, sys, time
 
 import torch
 
@@ -93,6 +93,11 @@ def run(device):
                             "metrics": {"ms": stat(times, "ms")}})
     return results
 
+# Which BLAS float32 matmul runs on (a "generic" build calls the system libblas, which may be the slow
+# reference one); the report shows it beside the figures.
+found = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+blas = found.group(1) if found else "unknown"
+
 out = []
 devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 for device in devices:
@@ -105,7 +110,7 @@ for device in devices:
     name = torch.cuda.get_device_name() if device == "cuda" else (platform.processor() or platform.machine())
     results = run(device)
     out.append({"info": {"platform": f"pytorch-{device}", "backend": f"torch {device}", "device": name,
-                         "details": {"torch": torch.__version__, "threads": torch.get_num_threads(), "peft": peft_version},
+                         "details": {"torch": torch.__version__, "threads": torch.get_num_threads(), "peft": peft_version, "blas": blas},
                          "runtime": f"Python {platform.python_version()}"},
                 "results": results, "memory": {"peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024},
                 "seconds": time.perf_counter() - t0})
