@@ -13,6 +13,8 @@ export const HEADLINE: Record<string, { metric: string; label: string; higherIsB
   finetune: { metric: 'seconds', label: 'seconds for the built-in fine-tuning job', higherIsBetter: false },
   tokenizer: { metric: 'mbPerSecond', label: 'MB/s encoded', higherIsBetter: true },
 };
+/** Details worth a reader's eye beside each platform (the rest, such as every WebGPU limit, stay in the JSON). */
+const SHOWN_DETAILS = ['threads', 'shader-f16', 'subgroups', 'torch', 'blas', 'peft'];
 /** Names of the memory figures a platform reports. */
 const MEMORY: Record<string, string> = { peakTensorBytes: 'tensors', peakRssBytes: 'peak RSS', jsHeapBytes: 'JS heap' };
 const ORDER = ['matmul', 'adapter', 'train', 'generate', 'finetune', 'tokenizer'];
@@ -97,7 +99,9 @@ export function renderReport(files: BenchResults[]): string {
     sections.push(`<section><h2>${esc(workload)}</h2>${barChart(cases, cols, workload)}${table}${
       workload === 'adapter' || workload === 'train' ? overFrozen(workload, cases, cols) : ''}</section>`);
   }
-  const platforms = cols.map((c) => `<tr><th>${esc(c.label)}</th><td>${esc(c.platform.info.backend)}</td><td>${esc(c.platform.info.device)}</td><td>${esc(c.platform.info.runtime)}</td><td>${
+  const platforms = cols.map((c) => `<tr><th>${esc(c.label)}</th><td>${esc(c.platform.info.backend)}</td><td>${esc(c.platform.info.device)}</td><td>${esc(c.platform.info.runtime)}${
+    Object.entries(c.platform.info.details).filter(([k]) => SHOWN_DETAILS.includes(k)).map(([k, v]) => `<br><small>${esc(k)}: ${esc(String(v))}</small>`).join('')
+  }</td><td>${
     c.platform.skipped ? `<b>not run:</b> ${esc(c.platform.skipped)}` : `${c.platform.seconds.toFixed(0)} s; ${Object.entries(c.platform.memory).map(([k, v]) => `${MEMORY[k] ?? k} ${(v / 2 ** 20).toFixed(0)} MiB`).join(', ')}`
   }</td></tr>`).join('');
   const machines = files.map((f) => `<li>${esc(f.machine.cpu)}, ${f.machine.cores} cores, ${(f.machine.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${esc(f.machine.os)}; osteon ${esc(f.osteon.version)}${f.osteon.commit ? ` (${esc(f.osteon.commit.slice(0, 10))})` : ''}; suite ${esc(f.suite)}; ${esc(f.created)}</li>`).join('');
