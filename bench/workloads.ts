@@ -18,6 +18,7 @@ import { DEFAULT_TRAIN, Trainer } from '../runtime/train/trainer.js';
 import { KVCache } from '../runtime/generate/kv-cache.js';
 import { MODEL_REL } from '../runtime/tolerances.js';
 import { finetune } from '../runtime/api/finetune.js';
+import { wasmThreadPeak, webgpuPeak } from './peak.js';
 import { type Stat, type WorkloadResult, stat } from './schema.js';
 
 export const SMOLLM_135M = {
@@ -96,10 +97,29 @@ function fail(workload: string, what: string): never {
   throw new Error(`[bench] ${workload}: ${what}; timings of a wrong result would be meaningless`);
 }
 
+/** The device's f32 peak (bench/peak.ts) as a result of its own, or null where it cannot be measured
+ *  (the reference backend). */
+async function devicePeak(b: Backend): Promise<{ gflops: number; result: WorkloadResult } | null> {
+  let gflops: number | null = null, how = '';
+  if (b.name === 'wasm') {
+    const threads = Number(b.info.details.threads ?? 1);
+    gflops = (await wasmThreadPeak()) * threads;
+    how = `f32x4 multiply-adds on registers, one thread's rate x ${threads} thread${threads > 1 ? 's' : ''}`;
+  } else if (b.name === 'webgpu') {
+    gflops = await webgpuPeak();
+    how = 'vec4 fused multiply-adds on registers over the whole device';
+  }
+  if (!gflops) return null;
+  const one = (v: number, unit: string): Stat => ({ median: v, min: v, max: v, n: 1, unit });
+  return { gflops, result: { workload: 'matmul', case: 'device peak (f32)', check: `passed: ${how} (an upper bound)`, metrics: { gflops: one(gflops, 'GFLOP/s') } } };
+}
+
 /** Square matmuls in float32, and with float16 weights where the backend keeps weights in half precision:
  *  each size's product is checked against float64 on sampled rows, then timed. */
 export async function matmulWorkload(b: Backend, suite: Suite): Promise<WorkloadResult[]> {
   const out: WorkloadResult[] = [];
+  const peak = await devicePeak(b);
+  if (peak) out.push(peak.result);
   for (const n of suite.matmul) {
     const a = uniform(n * n, -1, 1, 6), w = uniform(n * n, -1, 1, 7);
     for (const dtype of ['f32', 'f16'] as const) {
@@ -128,7 +148,10 @@ export async function matmulWorkload(b: Backend, suite: Suite): Promise<Workload
       for (const t of [ta, tw, tc]) b.dispose(t);
       out.push({
         workload: 'matmul', case: `${n}x${n}x${n} ${dtype}`, check: `passed: sampled rows vs float64 within ${CHECK_REL[dtype]} (${err.toExponential(1)})`,
-        metrics: { ms: stat(times, 'ms'), gflops: stat(times.map((ms) => (2 * n ** 3) / (ms * 1e6)), 'GFLOP/s') },
+        metrics: {
+          ms: stat(times, 'ms'), gflops: stat(times.map((ms) => (2 * n ** 3) / (ms * 1e6)), 'GFLOP/s'),
+          ...(peak ? { peakFraction: stat(times.map((ms) => (2 * n ** 3) / (ms * 1e6) / peak.gflops), 'of peak') } : {}),
+        },
       });
     }
   }

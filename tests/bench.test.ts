@@ -33,6 +33,10 @@ bench('osteon bench --suite smoke runs every platform and writes results.json an
       for (const [k, s] of Object.entries(r.metrics)) assert.ok(Number.isFinite(s.median) && s.min <= s.median && s.median <= s.max, `${name} ${r.case} ${k}`);
     }
     assert.ok(p!.memory.peakTensorBytes > 0, `${name} reports its tensors' peak memory`);
+    assert.ok(p!.results!.some((r) => r.case === 'device peak (f32)'), `${name} measured its device's peak`);
+    for (const r of p!.results!.filter((q) => q.workload === 'matmul' && q.case !== 'device peak (f32)')) {
+      assert.ok(r.metrics.peakFraction?.median > 0, `${name} ${r.case} is read as a fraction of the peak`);
+    }
   }
   const tokenizer = byName.get('osteon');
   assert.ok(tokenizer?.results?.length && tokenizer.results.every((r) => r.workload === 'tokenizer' && r.check.startsWith('passed')), 'osteon\'s tokenizer was measured');
