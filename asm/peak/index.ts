@@ -1,25 +1,33 @@
-// The arithmetic peak of one WebAssembly thread, for the benchmark's "fraction of peak": independent
-// f32x4 multiplies and adds on values that stay in registers (no memory traffic), twelve chains deep so that
-// neither the latency of one chain nor a dependency limits the rate. The matmul kernels use the same two
-// instructions (multiply, then add), so the ceiling is theirs.
+// The arithmetic ceiling of one WebAssembly thread, for the benchmark's "fraction of peak": the matmul
+// kernel's own instruction mix (asm/kernels/matmul.ts `micro`: per step, two splatted A values times four
+// B vectors into eight f32x4 accumulators, multiply then add) with its operands always in L1 cache, so that
+// nothing but the arithmetic units limits the rate. No real matmul reaches it: packing, cache misses and
+// edges all cost something.
 
-/** Runs `iterations` rounds of 12 x 4 multiply-adds (96 floating-point operations) and returns a value
- *  that depends on all of them, so that no round can be optimised away. */
-export function fmaRounds(iterations: i32): f32 {
-  const m = f32x4.splat(0.999999);
-  const c = f32x4.splat(0.000001);
-  let a0 = f32x4.splat(1.0), a1 = f32x4.splat(1.1), a2 = f32x4.splat(1.2), a3 = f32x4.splat(1.3);
-  let a4 = f32x4.splat(1.4), a5 = f32x4.splat(1.5), a6 = f32x4.splat(1.6), a7 = f32x4.splat(1.7);
-  let a8 = f32x4.splat(1.8), a9 = f32x4.splat(1.9), a10 = f32x4.splat(2.0), a11 = f32x4.splat(2.1);
-  for (let i = 0; i < iterations; i++) {
-    a0 = f32x4.add(f32x4.mul(a0, m), c); a1 = f32x4.add(f32x4.mul(a1, m), c);
-    a2 = f32x4.add(f32x4.mul(a2, m), c); a3 = f32x4.add(f32x4.mul(a3, m), c);
-    a4 = f32x4.add(f32x4.mul(a4, m), c); a5 = f32x4.add(f32x4.mul(a5, m), c);
-    a6 = f32x4.add(f32x4.mul(a6, m), c); a7 = f32x4.add(f32x4.mul(a7, m), c);
-    a8 = f32x4.add(f32x4.mul(a8, m), c); a9 = f32x4.add(f32x4.mul(a9, m), c);
-    a10 = f32x4.add(f32x4.mul(a10, m), c); a11 = f32x4.add(f32x4.mul(a11, m), c);
+const SPAN = 64; // steps before the operands repeat: 64 x (8 + 64) bytes, well inside L1
+const A = 0; // [SPAN, 2] f32
+const B = A + SPAN * 8; // [SPAN, 16] f32
+
+/** Runs `steps` steps of 8 x 4 multiply-adds (64 floating-point operations) and returns a value that
+ *  depends on all of them, so that none can be optimised away. */
+export function microSteps(steps: i32): f32 {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  for (let s = 0; s < steps; s++) {
+    const p = <usize>(s & (SPAN - 1));
+    const a = A + (p << 3), b = B + (p << 6);
+    const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(b, 32), b3 = v128.load(b, 48);
+    const x0 = v128.load32_splat(a);
+    c00 = f32x4.add(c00, f32x4.mul(x0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+    c02 = f32x4.add(c02, f32x4.mul(x0, b2));
+    c03 = f32x4.add(c03, f32x4.mul(x0, b3));
+    const x1 = v128.load32_splat(a, 4);
+    c10 = f32x4.add(c10, f32x4.mul(x1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+    c12 = f32x4.add(c12, f32x4.mul(x1, b2));
+    c13 = f32x4.add(c13, f32x4.mul(x1, b3));
   }
-  const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
-  const t = f32x4.add(s, f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11)));
+  const t = f32x4.add(f32x4.add(f32x4.add(c00, c01), f32x4.add(c02, c03)), f32x4.add(f32x4.add(c10, c11), f32x4.add(c12, c13)));
   return f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1) + f32x4.extract_lane(t, 2) + f32x4.extract_lane(t, 3);
 }
