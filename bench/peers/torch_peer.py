@@ -93,6 +93,58 @@ def run(device):
                             "metrics": {"ms": stat(times, "ms")}})
     return results
 
+def run_peft(device):
+    """PEFT's own MiSS (Bone, Bat, mini) and LoRA layers on the adapter workload, forward + backward."""
+    import peft
+    miss_config = getattr(peft, "MissConfig", None) or peft.BoneConfig
+    sync = (lambda: torch.cuda.synchronize()) if device == "cuda" else (lambda: None)
+
+    class One(torch.nn.Module):
+        def __init__(self, o, i):
+            super().__init__()
+            self.proj = torch.nn.Linear(i, o, bias=False)
+
+        def forward(self, x):
+            return self.proj(x)
+
+    results = []
+    N = suite["adapterTokens"]
+    for o, i in suite["adapterShapes"]:
+        r = min(64, o, i)
+        lora_r = max(1, round(r * o / (i + o)))
+        g = torch.Generator().manual_seed(1)
+        x = (torch.rand(N, i, generator=g) * 2 - 1).to(device).requires_grad_()
+        dy = (torch.rand(N, o, generator=g) * 2 - 1).to(device)
+        configs = [("frozen", None), (f"bone r={r}", miss_config(r=r, target_modules=["proj"], init_weights=True)),
+                   (f"mini r={r} m=16", miss_config(r=r, target_modules=["proj"], init_weights="mini", mini_r=16)),
+                   (f"lora r={lora_r}", peft.LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules=["proj"]))]
+        if o % r == 0 and i % r == 0:
+            configs.insert(2, (f"bat r={r}", miss_config(r=r, target_modules=["proj"], init_weights="bat")))
+        for name, config in configs:
+            base = One(o, i).to(device)
+            model = base if config is None else peft.get_peft_model(base, config)
+            check = "passed: PEFT's own layer"
+            if name.startswith("bone"):
+                # PEFT's Bone against the chunked form above, with a random block.
+                block = next(p for n, p in model.named_parameters() if "miss_block" in n or "bone_block" in n)
+                with torch.no_grad():
+                    block.copy_((torch.rand(block.shape, generator=g) * 2 - 1).to(device) * 0.01)
+                want = bone_forward(x, model.base_model.model.proj.base_layer.weight, block, r)
+                err = float(((model(x) - want).abs().max() / want.abs().max()).detach())
+                if not err <= 1e-4:
+                    raise RuntimeError(f"PEFT's Bone differs from the chunked form by {err}")
+                check = f"passed: PEFT's Bone equals the chunked form ({err:.1e})"
+            params = [p for p in model.parameters() if p.requires_grad]
+
+            def step():
+                x.grad = None
+                for p in params:
+                    p.grad = None
+                model(x).backward(dy)
+            times = repeat(step, sync)
+            results.append({"workload": "adapter", "case": f"{name}, {o}x{i}, N={N}", "check": check, "metrics": {"ms": stat(times, "ms")}})
+    return results
+
 # Which BLAS float32 matmul runs on (a "generic" build calls the system libblas, which may be the slow
 # reference one); the report shows it beside the figures.
 found = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
@@ -114,4 +166,15 @@ for device in devices:
                          "runtime": f"Python {platform.python_version()}"},
                 "results": results, "memory": {"peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024},
                 "seconds": time.perf_counter() - t0})
+    if peft_version != "not installed":
+        t0 = time.perf_counter()
+        entry = {"info": {"platform": f"peft-{device}", "backend": f"PEFT {peft_version} on torch {device}", "device": name,
+                          "details": {"torch": torch.__version__, "peft": peft_version}, "runtime": f"Python {platform.python_version()}"},
+                 "memory": {}, "results": None}
+        try:
+            entry["results"] = run_peft(device)
+        except Exception as e:  # a PEFT version whose API differs: reported, not fatal to the PyTorch figures
+            entry["skipped"] = f"PEFT failed: {type(e).__name__}: {e}"[:300]
+        entry["seconds"] = time.perf_counter() - t0
+        out.append(entry)
 print(json.dumps(out))
