@@ -57,8 +57,11 @@ async function killAndResume(backend: string, kills: number): Promise<string> {
       child.stderr!.on('data', (d) => { stderr += d; });
       const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
       if (inRun < KILLS_PER_RUN && killed < kills) {
+        // Odd kills land the moment a checkpoint write starts; even ones at a random moment, every other one
+        // counted from the first checkpoint on (on a loaded machine start-up can take most of a run's time).
         const atWrite = killed % 2 === 1;
-        if (await killAt(child, exited, out, random() * wholeMs, atWrite)) {
+        const when: KillMoment = atWrite ? 'write' : killed % 4 === 2 ? 'after-checkpoint' : 'any';
+        if (await killAt(child, exited, out, random() * wholeMs, when)) {
           killed++;
           if (atWrite) atWriteMoment++;
           if (existsSync(out) && readdirSync(out).some((f) => f.endsWith(`.tmp-${child.pid}`))) duringWrite++;
@@ -93,16 +96,22 @@ async function hasWebGPU(): Promise<boolean> {
   return gpu !== null;
 }
 
-/** Kill `child` after `ms`, or (atWrite) at the first checkpoint temporary file it creates after `ms`; false
- *  when it finished first. */
-async function killAt(child: ChildProcess, exited: Promise<number | null>, out: string, ms: number, atWrite: boolean): Promise<boolean> {
+type KillMoment = 'any' | 'after-checkpoint' | 'write';
+
+/** Kill `child` after `ms` ('any'), `ms` after its next completed checkpoint ('after-checkpoint'), or at the
+ *  first checkpoint temporary file it creates after `ms` ('write'); false when it finished first. */
+async function killAt(child: ChildProcess, exited: Promise<number | null>, out: string, ms: number, when: KillMoment): Promise<boolean> {
   let watcher: FSWatcher | null = null;
   const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
-  const moment = new Promise<void>((done) => setTimeout(() => {
-    if (!atWrite) return done(kill());
+  const watchFor = (match: (name: string) => boolean, then: () => void) => {
     mkdirSync(out, { recursive: true });
-    watcher = watch(out, (_, name) => { if (name?.startsWith(`${CHECKPOINT_KEY}.tmp-`)) done(kill()); });
-  }, ms));
+    watcher = watch(out, (_, name) => { if (name && match(name)) then(); });
+  };
+  const moment = new Promise<void>((done) => {
+    if (when === 'write') setTimeout(() => watchFor((n) => n.startsWith(`${CHECKPOINT_KEY}.tmp-`), () => done(kill())), ms);
+    else if (when === 'after-checkpoint') watchFor((n) => n === CHECKPOINT_KEY, () => setTimeout(() => done(kill()), ms / 4));
+    else setTimeout(() => done(kill()), ms);
+  });
   const code = await Promise.race([exited.then((c) => ({ c })), moment.then(() => exited.then((c) => ({ c })))]);
   (watcher as FSWatcher | null)?.close();
   return code.c === null && child.signalCode === 'SIGKILL';
