@@ -1,6 +1,6 @@
 // Node's cache of kernel variants chosen on the device (gpu/tuning.ts): one JSON file of adapter key ->
-// variants, in $OSTEON_CACHE_DIR, else $XDG_CACHE_HOME/osteon, else ~/.cache/osteon. Written atomically, so
-// two processes tuning at once leave one whole file.
+// variants, in $OSTEON_CACHE_DIR, else $XDG_CACHE_HOME/osteon, else .cache/osteon in the home folder.
+// Written atomically, so two processes tuning at once leave one whole file.
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
