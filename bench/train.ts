@@ -5,12 +5,15 @@
 // Bone r=64, Bat r=64 and LoRA r=32 (about the same trainable parameters). Each (backend, method) runs in
 // its own process so that its peak memory is its own: peak RSS of the process, peak bytes of live tensors on
 // the backend (GPU buffers or wasm memory), and the JS heap.
+// Each row also carries the device traffic of its last step ("counters": dispatches, submits, buffers created,
+// bytes uploaded and read back), on backends that have a device (WebGPU).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../runtime/node.js';
 import type { AdapterConfig } from '../runtime/adapters/config.js';
+import { type DeviceCounters, countersBetween } from '../runtime/backend.js';
 import { attachAdapter } from '../runtime/peft/adapter.js';
 import { newPeftConfig } from '../runtime/peft/config.js';
 import { DEFAULT_TRAIN, Trainer } from '../runtime/train/trainer.js';
@@ -29,6 +32,8 @@ const METHODS: Record<string, AdapterConfig | null> = {
 interface Row {
   backend: string; method: string; layers: number; seq: number; trainable: number;
   stepMs: number; tokensPerSecond: number; peakRssMiB: number; peakTensorMiB: number; peakHeapMiB: number;
+  /** Device traffic of the last (steady-state) step; null on backends without a device. */
+  counters: DeviceCounters | null;
 }
 
 /** One (backend, method) measurement, in this process. */
@@ -55,10 +60,13 @@ async function measureOne(backendName: string, method: string, layers: number, s
   await step(); // warm-up: pipelines, allocations, JIT
   sampleHeap();
   const times: number[] = [];
+  let counters: DeviceCounters | null = null;
   for (let i = 0; i < steps; i++) {
+    const before = backend.counters();
     const t0 = performance.now();
     await step();
     times.push(performance.now() - t0);
+    counters = countersBetween(before, backend.counters());
     sampleHeap();
   }
   times.sort((a, b) => a - b);
@@ -68,6 +76,7 @@ async function measureOne(backendName: string, method: string, layers: number, s
   return {
     backend: backend.name, method, layers, seq, trainable, stepMs, tokensPerSecond: seq / (stepMs / 1000),
     peakRssMiB: process.resourceUsage().maxRSS / 1024, peakTensorMiB: mib(peakTensors()), peakHeapMiB: mib(peakHeap),
+    counters,
   };
 }
 
@@ -109,10 +118,14 @@ export async function run(args: string[]): Promise<void> {
   const boneMs = (b: string) => rows.find((r) => r.backend === b && r.method === 'bone')?.stepMs;
   if (!json) {
     console.log(`\nSmolLM-135M-shaped model (${layers} layers), T=${seq}, adapters on every linear layer; step = forward + backward (+ AdamW)`);
-    console.log(table(['backend', 'method', 'trainable', 'step s', 'tokens/s', 'x frozen', 'x bone', 'peak RSS MiB', 'tensors MiB', 'JS heap MiB'],
+    console.log(table(['backend', 'method', 'trainable', 'step s', 'tokens/s', 'x frozen', 'x bone', 'peak RSS MiB', 'tensors MiB', 'JS heap MiB',
+      'dispatches', 'submits', 'new buffers', 'KiB up', 'KiB down'],
       rows.map((r) => [r.backend, r.method, r.trainable, (r.stepMs / 1000).toFixed(2), r.tokensPerSecond.toFixed(1),
         (r.stepMs / (frozenMs(r.backend) ?? NaN)).toFixed(2), (r.stepMs / (boneMs(r.backend) ?? NaN)).toFixed(2),
-        r.peakRssMiB.toFixed(0), r.peakTensorMiB.toFixed(0), r.peakHeapMiB.toFixed(0)])));
+        r.peakRssMiB.toFixed(0), r.peakTensorMiB.toFixed(0), r.peakHeapMiB.toFixed(0),
+        ...(r.counters ? [r.counters.dispatches, r.counters.submits, r.counters.buffersCreated,
+          (r.counters.bytesUploaded / 1024).toFixed(1), (r.counters.bytesReadBack / 1024).toFixed(1)] : ['-', '-', '-', '-', '-'])])));
+    console.log('dispatches .. KiB down: device traffic of one steady-state step (WebGPU)');
   }
   const result = { date: new Date().toISOString(), layers, seq, rows };
   const path = join(dirname(self), 'train.json');

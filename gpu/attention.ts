@@ -24,7 +24,7 @@ const common = {
 };
 const FORWARD = kernel({ ...common, name: 'attention forward', entry: 'forward', bindings: ['q', 'k', 'v', 'lse', 'out'] });
 const BACKWARD_QUERY = kernel({
-  ...common, name: 'attention backwardQuery', entry: 'backwardQuery', bindings: ['q', 'k', 'v', 'lse', 'dout', 'delta', 'dq', 'out'],
+  ...common, name: 'attention backwardQuery', entry: 'backwardQuery', bindings: ['q', 'k', 'v', 'lse', 'dout', 'delta', 'dq', 'outIn'],
 });
 const BACKWARD_KEY_VALUE = kernel({
   ...common, name: 'attention backwardKeyValue', entry: 'backwardKeyValue', bindings: ['q', 'k', 'v', 'lse', 'dout', 'delta', 'dk', 'dv'],

@@ -3,7 +3,7 @@
 // Semantics are those of runtime/backend.ts and the reference (runtime/reference/ops.ts); every call is
 // checked once by the edge it extends (runtime/checked.ts), so this file only launches kernels, each
 // described in gpu/<op>.ts and dispatched by GpuContext.launch (gpu/kernel.ts). CPU-side index arrays travel
-// through reusable upload buffers (reusable.ts).
+// through the upload ring (gpu/device.ts), the rotary table through a reusable upload buffer (reusable.ts).
 // Tensors may exceed one storage binding (up to maxBufferSize): embedding, matmul and crossEntropy, the ops
 // that meet vocabulary-sized tensors, walk them in row windows; any other op given one throws naming the op
 // and the limit (gpu/device.ts dispatch).
@@ -11,7 +11,7 @@
 // float16 and accumulated in f32; matmul's C, blockDelta's w and blockAffine/batGrad's w go through a float32
 // temporary (written back rounded to float16 where the op writes the weight); copy/read/write convert; every
 // other op rejects them (runtime/checked.ts).
-import type { AdamWStep, BackendInfo, Tensor } from '../runtime/backend.js';
+import type { AdamWStep, BackendInfo, DeviceCounters, Tensor } from '../runtime/backend.js';
 import { CheckedBackend, type Kernels, type OwnedTensor } from '../runtime/checked.js';
 import {
   type AttentionDims, type BatDims, type BlockDeltaDims, type CrossEntropyDims, type DecodeDims, type DropoutDims,
@@ -21,7 +21,8 @@ import { attention, attentionBackward, attentionDecode } from './attention.js';
 import { BAT_AFFINE, DEFAULT_BAT_SCRATCH_BYTES, batGrad } from './bat.js';
 import { BLOCK_DELTA } from './blockDelta.js';
 import { crossEntropy } from './crossEntropy.js';
-import { type GpuContext, openDevice } from './device.js';
+import { type GpuContext, type KernelVariants, openDevice } from './device.js';
+import { type VariantSource, chooseVariants } from './tuning.js';
 import { ADD, DROPOUT, DROPOUT_IN_PLACE, SWIGLU, SWIGLU_BACKWARD } from './elementwise.js';
 import { embedding } from './embedding.js';
 import { FOLD, TILE } from './fold.js';
@@ -51,11 +52,22 @@ export interface WebGPUBackendOptions {
   /** Binding limit in bytes, below the device's maxStorageBufferBindingSize (default: the device's): to
    *  exercise the row-window paths on small tensors, or to mimic a device with a smaller limit. */
   maxBindingBytes?: number;
+  /** One encoder, pass and set of error scopes per dispatch, so that a GPU error names its kernel, and
+   *  Dawn's messages printed (default: OSTEON_DEBUG=1 in the environment). */
+  debug?: boolean;
+  /** Force kernel variants (default: chosen for the adapter; see gpu/device.ts KernelVariants). */
+  variants?: Partial<KernelVariants>;
 }
 
 /** The buffer of a live tensor (the checked edge has made sure it is one). */
 const buf = (t: GpuTensor): GPUBuffer => t.buffer!;
 const isHalf = (t: GpuTensor) => t.dtype === 'float16';
+
+/** Options the backend's constructor takes beyond the public ones. */
+interface BackendSetup extends WebGPUBackendOptions {
+  /** How the context's kernel variants were chosen (gpu/tuning.ts), for `osteon info`. */
+  variantSource?: VariantSource;
+}
 
 class GpuKernels implements Kernels<GpuTensor> {
   readonly name = 'webgpu' as const;
@@ -66,12 +78,16 @@ class GpuKernels implements Kernels<GpuTensor> {
   /** The rotary table now in its upload slot (the checked edge hands the same table while it holds). */
   private rotary: { table: Float32Array; buffer: GPUBuffer } | null = null;
 
-  constructor(readonly ctx: GpuContext, options: WebGPUBackendOptions) {
+  constructor(readonly ctx: GpuContext, options: BackendSetup) {
     const a = ctx.adapter.info;
     this.info = {
       name: 'webgpu',
       device: [a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown WebGPU adapter',
-      details: { ...ctx.limits, 'shader-f16': ctx.hasF16, subgroups: ctx.adapter.features.has('subgroups') },
+      details: {
+        ...ctx.limits, 'shader-f16': ctx.hasF16, subgroups: ctx.adapter.features.has('subgroups'),
+        'software adapter': ctx.software, 'matmul kernel': `${ctx.variants.matmul} (${options.variantSource ?? 'default'})`,
+      },
+      variant: `matmul ${ctx.variants.matmul}`,
     };
     this.uploads = new HostUploads(ctx);
     this.scratch = {
@@ -115,7 +131,7 @@ class GpuKernels implements Kernels<GpuTensor> {
     const size = sizeOf(shape);
     if (!this.ctx.hasF16 || size * 4 > this.ctx.maxBinding) return null;
     const wide = this.create(shape, `${label} (float32 upload)`, data);
-    const t = new GpuTensor(shape, label, this.ctx.storageBuffer(size * 2, label), this, 'float16');
+    const t = new GpuTensor(shape, label, this.ctx.storageBuffer(size * 2, label, 'zero', true), this, 'float16');
     this.copy(wide, t, size);
     this.release(wide);
     return t;
@@ -145,11 +161,8 @@ class GpuKernels implements Kernels<GpuTensor> {
       this.release(wide);
       return;
     }
-    const b = buf(t);
-    // Queue writes run before command buffers submitted later: submit the passes recorded so far first,
-    // so that they still see the old contents.
-    this.ctx.flush();
-    this.ctx.scoped(`write ${t.label}`, () => this.ctx.device.queue.writeBuffer(b, 0, data));
+    // In order with the passes: those recorded before still see the old contents.
+    this.ctx.write(buf(t), data, t.label);
   }
 
   copy(src: GpuTensor, dst: GpuTensor, count: number): void {
@@ -157,8 +170,8 @@ class GpuKernels implements Kernels<GpuTensor> {
     const label = `copy ${src.label} -> ${dst.label}`;
     if (isHalf(src) && !isHalf(dst)) this.ctx.launch(WIDEN, label, count, [s, d]);
     else if (!isHalf(src) && isHalf(dst)) this.ctx.launch(NARROW, label, count, [s, d]);
-    // Float16 tensors of one size have buffers of one (16-byte rounded) size: copy whole words.
-    else this.ctx.record(label, (e) => e.copyBufferToBuffer(s, 0, d, 0, isHalf(src) ? s.size : count * 4));
+    // Float16 tensors: copy whole u32 words (two elements each).
+    else this.ctx.record(label, (e) => e.copyBufferToBuffer(s, 0, d, 0, isHalf(src) ? Math.ceil(count / 2) * 4 : count * 4));
   }
 
   release(t: GpuTensor): void {
@@ -169,6 +182,10 @@ class GpuKernels implements Kernels<GpuTensor> {
 
   sync(): Promise<void> {
     return this.ctx.idle();
+  }
+
+  counters(): DeviceCounters {
+    return this.ctx.counters();
   }
 
   destroy(): void {
@@ -199,7 +216,7 @@ class GpuKernels implements Kernels<GpuTensor> {
   }
 
   embedding(ids: Int32Array, table: GpuTensor, out: GpuTensor, d: EmbeddingDims): void {
-    embedding(this.ctx, this.uploads, `embedding ${out.label} <- ${table.label}`, ids, buf(table), buf(out), d, isHalf(table));
+    embedding(this.ctx, `embedding ${out.label} <- ${table.label}`, ids, buf(table), buf(out), d, isHalf(table));
   }
   rmsNorm(x: GpuTensor, w: GpuTensor, eps: number, y: GpuTensor, rstd: GpuTensor, d: RowDims): void {
     this.ctx.launch(RMS_NORM, `rmsNorm ${y.label} <- ${x.label}`, { ...d, eps }, [buf(x), buf(w), buf(y), buf(rstd)]);
@@ -235,7 +252,7 @@ class GpuKernels implements Kernels<GpuTensor> {
     this.ctx.launch(ADD, `add ${y.label} += ${a.label}`, count, [buf(a), buf(y)]);
   }
   crossEntropy(logits: GpuTensor, targets: Int32Array, loss: GpuTensor, dlogits: GpuTensor | null, d: CrossEntropyDims): void {
-    crossEntropy(this.ctx, this.uploads, this.scratch.rowLoss, `crossEntropy ${loss.label} <- ${logits.label}`, buf(logits), targets,
+    crossEntropy(this.ctx, this.scratch.rowLoss, `crossEntropy ${loss.label} <- ${logits.label}`, buf(logits), targets,
       buf(loss), dlogits && buf(dlogits), d);
   }
   adamw(param: GpuTensor, grad: GpuTensor, m: GpuTensor, v: GpuTensor, step: AdamWStep, count: number): void {
@@ -253,7 +270,7 @@ class GpuKernels implements Kernels<GpuTensor> {
 
 export class WebGPUBackend extends CheckedBackend<GpuTensor> {
   readonly ctx: GpuContext;
-  constructor(ctx: GpuContext, options: WebGPUBackendOptions = {}) {
+  constructor(ctx: GpuContext, options: BackendSetup = {}) {
     super(new GpuKernels(ctx, options));
     this.ctx = ctx;
   }
@@ -261,6 +278,8 @@ export class WebGPUBackend extends CheckedBackend<GpuTensor> {
 
 /** The WebGPU backend on the platform's (or the given) GPU, or null when there is no adapter. */
 export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend | null> {
-  const ctx = await openDevice(options.gpu, options.maxBindingBytes);
-  return ctx && new WebGPUBackend(ctx, options);
+  const ctx = await openDevice(options.gpu, options);
+  if (!ctx) return null;
+  const source = await chooseVariants(ctx, !!options.variants || ctx.variantsForced);
+  return new WebGPUBackend(ctx, { ...options, variantSource: source });
 }

@@ -1,12 +1,12 @@
 // The kernels of crossEntropy.wgsl (with reduce.wgsl): per-row log-sum-exp, loss terms and gradient, then
-// the mean. The targets travel in a reusable upload slot (reusable.ts); the per-row losses live in a scratch
+// the mean. The targets travel in the upload ring (device.ts); the per-row losses live in a scratch
 // [N] that grows with the largest call. Logits over the binding limit (a large vocabulary times many
 // tokens) are walked one window of rows at a time. Targets and shapes are checked by the caller
 // (runtime/shapes.ts crossEntropyDims), which also counts the labelled rows.
 import type { CrossEntropyDims } from '../runtime/shapes.js';
 import { type GpuContext, rowWindow, rowsPerWindow } from './device.js';
 import { kernel } from './kernel.js';
-import type { HostUploads, ScratchBuffer } from './reusable.js';
+import type { ScratchBuffer } from './reusable.js';
 import reduce from './reduce.wgsl';
 import src from './crossEntropy.wgsl';
 
@@ -22,10 +22,10 @@ const ROWS_GRAD = kernel({ ...common, name: 'crossEntropy rowsGrad', entry: 'row
 const FINISH = kernel({ ...common, name: 'crossEntropy finish', entry: 'finish', bindings: ['rowLoss', 'loss'], size: () => [1, 1, 1] as const });
 
 /** loss [1] = mean over labelled rows; dlogits [N, V] (overwritten) when given.  logits [N, V]. */
-export function crossEntropy(ctx: GpuContext, uploads: HostUploads, rowLosses: ScratchBuffer, label: string, logits: GPUBuffer,
+export function crossEntropy(ctx: GpuContext, rowLosses: ScratchBuffer, label: string, logits: GPUBuffer,
   targets: Int32Array, loss: GPUBuffer, dlogits: GPUBuffer | null, d: CrossEntropyDims): void {
   const { n: rows, vocab, count } = d;
-  const t = uploads.buffer('targets', targets);
+  const t = ctx.staged(targets, 'targets');
   const rowLoss = rowLosses.get(rows * 4);
   const chunk = rowsPerWindow(ctx, logits.size, rows, vocab, `${label}: logits`);
   const window = (b: GPUBuffer, row0: number, n: number) => (chunk === rows ? b : rowWindow(b, row0, n, vocab));

@@ -17,6 +17,6 @@ const dropout = {
   u32: (d: DropoutDims) => [d.count, d.seed, d.threshold], f32: (d: DropoutDims) => [d.scale], size: (d: DropoutDims) => d.count,
 };
 /** out = dropout(x) with the seed and threshold of dropoutKeeps. */
-export const DROPOUT = kernel({ ...dropout, name: 'elementwise dropout', entry: 'dropout', bindings: ['x', 'out'] });
+export const DROPOUT = kernel({ ...dropout, name: 'elementwise dropout', entry: 'dropout', bindings: ['a', 'y'] });
 /** The same in place: a writable binding may not alias another binding. */
 export const DROPOUT_IN_PLACE = kernel({ ...dropout, name: 'elementwise dropoutInPlace', entry: 'dropoutInPlace', bindings: ['xy'] });

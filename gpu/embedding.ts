@@ -1,11 +1,10 @@
-// The kernel of embedding.wgsl: gathers table rows by token id; the ids travel in a reusable upload slot
-// (reusable.ts). A table over the binding limit (a large vocabulary) is gathered one window of rows at a
+// The kernel of embedding.wgsl: gathers table rows by token id; the ids travel in the upload ring
+// (device.ts). A table over the binding limit (a large vocabulary) is gathered one window of rows at a
 // time; a float16 table (a half-precision weight) is read through unpack2x16float and must fit one binding.
 // Ids and shapes are checked by the caller (runtime/shapes.ts embeddingDims).
 import type { EmbeddingDims } from '../runtime/shapes.js';
 import { type GpuContext, rowWindow, rowsPerWindow } from './device.js';
 import { kernel } from './kernel.js';
-import type { HostUploads } from './reusable.js';
 import src from './embedding.wgsl';
 
 const TABLE = {
@@ -22,14 +21,14 @@ const EMBEDDING = Object.fromEntries((['f32', 'f16'] as const).map((type) => [ty
 })])) as Record<'f32' | 'f16', ReturnType<typeof kernel<Window>>>;
 
 /** out[n, :] = table[ids[n], :].  table [V, D] (float16 when `half`), out [N, D]. */
-export function embedding(ctx: GpuContext, uploads: HostUploads, label: string, ids: Int32Array, table: GPUBuffer, out: GPUBuffer,
+export function embedding(ctx: GpuContext, label: string, ids: Int32Array, table: GPUBuffer, out: GPUBuffer,
   d: EmbeddingDims, half: boolean): void {
   const { vocab, width } = d;
   if (half && table.size > ctx.maxBinding) {
     throw new Error(`[embedding] ${label}: a float16 table over the binding limit of ${ctx.maxBinding} bytes; ` +
       'load this model with halfWeights: false (float32 tables are gathered a window of rows at a time)');
   }
-  const idBuf = uploads.buffer('token ids', ids);
+  const idBuf = ctx.staged(ids, 'token ids');
   const count = ids.length * width;
   const chunk = rowsPerWindow(ctx, table.size, vocab, width, `${label}: table`);
   for (let row0 = 0; row0 < vocab; row0 += chunk) {

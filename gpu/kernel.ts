@@ -17,7 +17,9 @@ export interface Kernel<P> {
   readonly wg: number;
   /** Pipeline-overridable constants; default { WG: wg }, the `override WG` of most kernels. */
   readonly constants?: Record<string, number>;
-  /** Names of the storage bindings 1, 2, ... (binding 0 is the parameter block), in order. */
+  /** Names of the storage bindings 1, 2, ... (binding 0 is the parameter block), in order: the names the WGSL
+   *  declares them by, which is how GpuContext tells read-only from writable where a module declares one
+   *  binding number for several entry points. */
   readonly bindings: readonly string[];
   /** The uniform parameter block of a call. */
   params(p: P): ArrayBuffer;

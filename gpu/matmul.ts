@@ -2,12 +2,16 @@
 // and batch stride. Backend.matmul uses it on whole tensors (matmulTensors), splitting the product into
 // blocks of rows when an operand is larger than one binding (the vocabulary projection of a large
 // vocabulary); batGrad (bat.ts) uses it on a column slice of g.
-// One pipeline per (transA, transB, aligned, float16 A, float16 B) variant of the template; a float16
+// Two designs (the context's variants.matmul): register-blocked for CPU drivers (matmul.wgsl), workgroup-tiled
+// for hardware GPUs (matmulTiled.wgsl), with the same bindings, parameters and grid.
+// One pipeline per (design, transA, transB, aligned, float16 A, float16 B) variant of the template; a float16
 // operand (a half-precision weight, gpu/half.wgsl layout) may not exceed one binding. It checks nothing about
 // shapes: callers have (runtime/shapes.ts matmulDims).
-import { type GpuContext, rowWindow, rowsPerWindow } from './device.js';
+import { type GpuContext, type KernelVariants, rowWindow, rowsPerWindow } from './device.js';
 import { type Kernel, params } from './kernel.js';
 import src from './matmul.wgsl';
+import tiledSrc from './matmulTiled.wgsl';
+import common from './matmulCommon.wgsl';
 
 const WG = 8; // invocations per workgroup side; each computes 8 x 8 outputs, so a workgroup covers 64 x 64
 
@@ -43,15 +47,18 @@ fn load${X}(e: u32) -> vec4<f32> {
 
 const aligned = (o: Operand) => o.ld % 4 === 0 && o.offset % 4 === 0 && o.stride % 4 === 0;
 
-/** The matmul kernel of one (transA, transB, aligned, float16 A, float16 B) variant: the template with the
- *  operand loads of that variant, built on first use. */
-function matmulKernel(transA: boolean, transB: boolean, align: boolean, halfA: boolean, halfB: boolean): Kernel<MatmulCall> {
+/** The matmul kernel of one (design, transA, transB, aligned, float16 A, float16 B) variant: the template
+ *  with the operand loads of that variant, built on first use. Both designs cover 64 x 64 outputs per
+ *  workgroup: 'blocked' with 8 x 8 invocations of 8 x 8 outputs, 'tiled' with 16 x 16 of 4 x 4. */
+function matmulKernel(design: KernelVariants['matmul'], transA: boolean, transB: boolean, align: boolean, halfA: boolean,
+  halfB: boolean): Kernel<MatmulCall> {
   const types = `a=${halfA ? 'f16' : 'f32'} b=${halfB ? 'f16' : 'f32'}`;
-  const name = `matmul transA=${transA} transB=${transB} aligned=${align} ${types}`;
+  const name = `matmul ${design} transA=${transA} transB=${transB} aligned=${align} ${types}`;
+  const wg = design === 'tiled' ? 16 : WG;
   return {
-    name, module: `matmul.wgsl ${types}`, entry: 'main', wg: WG,
-    get source() { return operand('a', 1, halfA) + operand('b', 2, halfB) + src; },
-    constants: { TRANS_A: +transA, TRANS_B: +transB, ALIGNED: +align, WG_X: WG, WG_Y: WG },
+    name, module: `${design === 'tiled' ? 'matmulTiled' : 'matmul'}.wgsl ${types}`, entry: 'main', wg,
+    get source() { return common + operand('a', 1, halfA) + operand('b', 2, halfB) + (design === 'tiled' ? tiledSrc : src); },
+    constants: { TRANS_A: +transA, TRANS_B: +transB, ALIGNED: +align, WG_X: wg, WG_Y: wg },
     bindings: ['a', 'b', 'c'],
     params: ({ a, b, c, m, n, k, accumulate, alpha }) => params(
       [m, n, k, a.ld, b.ld, c.ld, a.offset, b.offset, c.offset, a.stride, b.stride, c.stride, +accumulate], [alpha]),
@@ -63,7 +70,7 @@ function matmulKernel(transA: boolean, transB: boolean, align: boolean, halfA: b
 export function encodeMatmul(ctx: GpuContext, label: string, call: MatmulCall): void {
   const { m, n, batch } = call;
   if (m === 0 || n === 0 || batch === 0) return;
-  const k = matmulKernel(call.transA, call.transB, aligned(call.a) && aligned(call.b), !!call.halfA, !!call.halfB);
+  const k = matmulKernel(ctx.variants.matmul, call.transA, call.transB, aligned(call.a) && aligned(call.b), !!call.halfA, !!call.halfB);
   const groups = k.size(call) as readonly number[];
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (groups.some((g) => g > max)) {

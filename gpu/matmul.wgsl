@@ -9,17 +9,8 @@
 // spills and ran slower than the 4 x 4 one). Measured on lavapipe (GFLOP per CPU-second, best of runs, against
 // the 4 x 4 kernel): [256, 49152] x [49152, 576] and 512^3 1.4x, [256, 576]^T x [256, 1536] 2x,
 // [256, 576] x [49152, 576]^T 1.1x.
-// Letters: see runtime/backend.ts. Each operand is addressed through a leading dimension (ld*), an offset
-// (off*) and a batch stride (stride*), so that a launcher can multiply sub-matrices in place.
-
-struct Params {
-  m: u32, n: u32, k: u32,
-  lda: u32, ldb: u32, ldc: u32,
-  offA: u32, offB: u32, offC: u32,
-  strideA: u32, strideB: u32, strideC: u32,
-  accumulate: u32,
-  alpha: f32,
-}
+// Letters: see runtime/backend.ts. The parameter block, the bindings of C and the store are in
+// matmulCommon.wgsl, the operand bindings and loads come from matmul.ts; both are prepended.
 
 // A is stored [Bt, K, M] (transposed) instead of [Bt, M, K]; B is stored [Bt, N, K] instead of [Bt, K, N].
 override TRANS_A: bool = false;
@@ -30,20 +21,6 @@ override ALIGNED: bool = false;
 override WG_X: u32 = 8;
 override WG_Y: u32 = 8;
 
-@group(0) @binding(0) var<uniform> p: Params;
-// Bindings 1 (a) and 2 (b) and their loads loadA/loadB (four consecutive elements) and oneA/oneB (one element)
-// are prepended by matmul.ts: float32 operands are array<vec4<f32>> read through run4 below, float16 ones
-// (half-precision weights) array<u32> read through unpack2x16float, so every product accumulates in f32.
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
-
-// The four floats of a buffer starting at element e, from the two vec4s that cover them when e may not be
-// a multiple of 4: two loads and a shuffle, no dynamic component indexing.
-fn run4(lo: vec4<f32>, hi: vec4<f32>, shift: u32) -> vec4<f32> {
-  let s1 = vec4(lo.yzw, hi.x);
-  let s2 = vec4(lo.zw, hi.xy);
-  let s3 = vec4(lo.w, hi.xyz);
-  return select(select(select(lo, s1, shift == 1u), s2, shift == 2u), s3, shift == 3u);
-}
 // op(A)[row0 .. row0 + 3, kk]: contiguous when A is stored transposed. Rows past M are clamped (their
 // results are never stored); with A transposed, reads past M stay inside the buffer or are made harmless by
 // robust access.
@@ -59,22 +36,6 @@ fn rowB(base: u32, col0: u32, kk: u32) -> vec4<f32> {
   let last = p.n - 1u;
   return vec4(oneB(base + min(col0, last) * p.ldb + kk), oneB(base + min(col0 + 1u, last) * p.ldb + kk),
               oneB(base + min(col0 + 2u, last) * p.ldb + kk), oneB(base + min(col0 + 3u, last) * p.ldb + kk));
-}
-
-// C[row0 .. row0 + 3, col0 .. col0 + 3] (=|+=) alpha acc, acc[i] = row i; rows and columns past C skipped.
-fn store(baseC: u32, row0: u32, col0: u32, acc: mat4x4<f32>) {
-  for (var i = 0u; i < 4u; i++) {
-    let row = row0 + i;
-    if (row >= p.m) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let col = col0 + j;
-      if (col >= p.n) { break; }
-      let e = baseC + row * p.ldc + col;
-      var v = p.alpha * acc[i][j];
-      if (p.accumulate != 0u) { v += c[e]; }
-      c[e] = v;
-    }
-  }
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)

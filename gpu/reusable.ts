@@ -2,10 +2,10 @@
 // - ScratchBuffer: intermediate results of one op (attention's delta, cross-entropy's row losses, batGrad's
 //   slab), grown
 //   when a call needs more than any call before.
-// - HostUploads: CPU-side arrays that ops take as plain typed arrays (token ids, targets, rotary tables) on
-//   their way to the GPU, one growing buffer per named slot, written with queue.writeBuffer. A queue write
-//   runs before command buffers submitted after it, so the passes recorded so far (which may read the slot's
-//   old contents) are submitted first, exactly as Backend.write does.
+// - HostUploads: CPU-side arrays that ops keep on the GPU for a while (the rotary table, which the backend
+//   keeps while the checked edge hands the same one), one growing buffer per named slot, written in order
+//   with the recorded passes (GpuContext.write: a copy from the upload ring). Arrays used by one call only
+//   (token ids, targets) are bound straight from the upload ring (GpuContext.staged).
 import type { GpuContext } from './device.js';
 
 export class ScratchBuffer {
@@ -20,7 +20,7 @@ export class ScratchBuffer {
     if (!this.buffer || this.bytes < bytes) {
       if (this.buffer) this.ctx.release(this.buffer);
       this.bytes = Math.max(bytes, Math.min(2 * this.bytes, most));
-      this.buffer = this.ctx.storageBuffer(this.bytes, this.label);
+      this.buffer = this.ctx.storageBuffer(this.bytes, this.label, 'any');
     }
     return this.buffer;
   }
@@ -35,8 +35,7 @@ export class HostUploads {
     let s = this.slots.get(slot);
     if (!s) this.slots.set(slot, s = new ScratchBuffer(this.ctx, `upload ${slot}`));
     const target = s.get(data.byteLength);
-    this.ctx.flush();
-    this.ctx.scoped(`upload ${slot}`, () => this.ctx.device.queue.writeBuffer(target, 0, data.buffer, data.byteOffset, data.byteLength));
+    this.ctx.write(target, data, slot);
     return target;
   }
 }

@@ -9,7 +9,7 @@ const common = { module: 'rmsNorm.wgsl', source: reduce + src, wg: 64, size: (d:
 
 /** y = x rstd w, rstd written.  x, y [N, D]; w [D]; rstd [N]. */
 export const RMS_NORM = kernel({
-  ...common, name: 'rmsNorm forward', entry: 'forward', bindings: ['x', 'w', 'y', 'rstd'],
+  ...common, name: 'rmsNorm forward', entry: 'forward', bindings: ['x', 'w', 'y', 'rstdOut'],
   u32: (d: RowDims & { eps: number }) => [d.n, d.width], f32: (d) => [d.eps],
 });
 

@@ -38,6 +38,26 @@ export interface BackendInfo {
   device: string;
   /** Limits and features worth reporting (`osteon doctor`). */
   details: Record<string, string | number | boolean>;
+  /** The kernel variants this instance launches, where the backend has several ("matmul tiled"). */
+  variant?: string;
+}
+
+/** What a backend has asked of its device since it was made: compute dispatches, queue submits, device
+ *  buffers created, bytes written from the CPU and bytes read back. Per-step figures are the difference of
+ *  two readings. Backends without a separate device (reference, wasm) report none. */
+export interface DeviceCounters {
+  dispatches: number;
+  submits: number;
+  buffersCreated: number;
+  bytesUploaded: number;
+  bytesReadBack: number;
+}
+
+/** The traffic between two readings of Backend.counters (null when the backend has none). */
+export function countersBetween(before: DeviceCounters | null, after: DeviceCounters | null): DeviceCounters | null {
+  if (!before || !after) return null;
+  const keys = Object.keys(after) as (keyof DeviceCounters)[];
+  return Object.fromEntries(keys.map((k) => [k, after[k] - before[k]])) as unknown as DeviceCounters;
 }
 
 export interface MatmulOptions {
@@ -100,6 +120,8 @@ export interface Backend {
   sync(): Promise<void>;
   /** Release the device. */
   destroy(): void;
+  /** The device traffic so far (a copy), or null where there is no device apart from the CPU. */
+  counters(): DeviceCounters | null;
 
   // ---- dense algebra ------------------------------------------------------------------------------
   /** C[Bt, M, N] (=|+=) alpha * op(A)[Bt, M, K] op(B)[Bt, K, N]; shapes given by the stored tensors.

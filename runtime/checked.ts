@@ -6,7 +6,7 @@
 // It also forms the one rotary cos/sin table that every backend's rope kernel reads.
 // Letters: see runtime/backend.ts.
 import type {
-  AdamWStep, AttentionOptions, Backend, BackendInfo, BackendName, MatmulOptions, Tensor,
+  AdamWStep, AttentionOptions, Backend, BackendInfo, BackendName, DeviceCounters, MatmulOptions, Tensor,
 } from './backend.js';
 import {
   type AttentionDims, type BatDims, type BlockDeltaDims, type CrossEntropyDims, type DecodeDims, type DropoutDims,
@@ -39,6 +39,8 @@ export interface Kernels<T extends OwnedTensor> {
   release(t: T): void;
   sync(): Promise<void>;
   destroy(): void;
+  /** The device traffic so far, where the backend has a device (see Backend.counters). */
+  counters?(): DeviceCounters;
 
   matmul(a: T, b: T, c: T, d: MatmulDims): void;
   fold(wide: T, narrow: T, d: FoldDims): void;
@@ -148,6 +150,9 @@ export class CheckedBackend<T extends OwnedTensor> implements Backend {
   sync(): Promise<void> {
     this.k.enter('sync');
     return this.k.sync();
+  }
+  counters(): DeviceCounters | null {
+    return this.k.counters?.() ?? null;
   }
   destroy(): void {
     this.k.destroy();

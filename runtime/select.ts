@@ -36,11 +36,18 @@ export async function createBackend(options: { backend?: BackendChoice } = {}): 
   return createWasmBackend();
 }
 
-/** Every backend that can be created here, for reports such as `osteon doctor`. */
-export async function availableBackends(): Promise<Backend[]> {
+/** Every backend that can be created here, for reports such as `osteon doctor`; with `everyVariant`, also
+ *  a WebGPU backend for each kernel variant the adapter's own choice leaves out (after it in the list). */
+export async function availableBackends(everyVariant = false): Promise<Backend[]> {
   const list: Backend[] = [];
   const gpu = await createWebGPUBackend();
   if (gpu) list.push(gpu);
+  if (gpu && everyVariant) {
+    for (const matmul of ['blocked', 'tiled'] as const) {
+      const other = matmul === gpu.ctx.variants.matmul ? null : await createWebGPUBackend({ variants: { matmul } });
+      if (other) list.push(other);
+    }
+  }
   list.push(await createWasmBackend());
   return list;
 }

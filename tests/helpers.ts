@@ -62,8 +62,15 @@ export function testBackends(): Promise<Backend[]> {
     if (only !== 'webgpu') list.push(await createWasmBackend());
     if (only === 'wasm') return list;
     const gpu = await createWebGPUBackend();
-    if (gpu) list.push(gpu);
-    else if (process.env.OSTEON_REQUIRE_WEBGPU === '1') {
+    if (gpu) {
+      list.push(gpu);
+      // Every kernel variant passes the same tests: a second WebGPU backend with the variants this adapter
+      // does not pick by default (unless OSTEON_KERNELS forces them for the whole run).
+      if (!process.env.OSTEON_KERNELS) {
+        const other = await createWebGPUBackend({ variants: { matmul: gpu.ctx.variants.matmul === 'tiled' ? 'blocked' : 'tiled' } });
+        if (other) list.push(other);
+      }
+    } else if (process.env.OSTEON_REQUIRE_WEBGPU === '1') {
       throw new Error('OSTEON_REQUIRE_WEBGPU=1 but no WebGPU adapter was found (install a Vulkan driver: see README)');
     } else {
       console.warn('skipped: no WebGPU adapter (WebGPU tests run on reference and wasm only)');

@@ -1,10 +1,13 @@
 // WebGPU-specific behaviour that tests/ops.test.ts cannot see: limits and errors reported with the
 // kernel's label, tensors over the binding limit walked in row windows (with a lowered limit, so the tensors
 // stay small), use after dispose, device loss, labels on GPU objects, ordering of writes and disposals
-// against recorded passes, and batGrad walking its output blocks in bounded groups.
+// against recorded passes, batGrad walking its output blocks in bounded groups, kernel variants and their
+// choice, and pooled memory with batched submission (counters).
 // Without an adapter every test here is skipped visibly (tests/helpers.ts), never passed on a fake device.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../runtime/backend.js';
 import { loadModel } from '../runtime/model/checkpoint.js';
@@ -13,6 +16,8 @@ import { loadAdapter, peftKey } from '../runtime/peft/adapter.js';
 import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { toInt32 } from '../runtime/safetensors.js';
 import { WebGPUBackend, createWebGPUBackend } from '../gpu/backend.js';
+import { adapterKey, timeMatmul } from '../gpu/tuning.js';
+import { nodeTuningStore } from '../runtime/node-tuning.js';
 import { F32_REL, MODEL_REL } from './tolerances.js';
 import { F32_WEIGHTS, fixtureFloat, fixturesDir, loadFixture, randomArray, relError, testBackends } from './helpers.js';
 
@@ -145,7 +150,11 @@ webgpu('use after dispose is an error naming the tensor', async () => {
 
 webgpu('a GPU validation error is thrown at the next call with the kernel label, then the backend works', async () => {
   if (!gpu) return;
-  const b = await fresh();
+  // Batched (one error scope per submit, naming the batch's kernels) and debug (scopes per dispatch).
+  for (const debug of [false, true]) await validationErrorNamesKernel(await fresh({ debug }));
+});
+
+async function validationErrorNamesKernel(b: WebGPUBackend): Promise<void> {
   try {
     // The tile kernel binds its input read-only and its output writable: the same buffer as both is a
     // genuine WebGPU validation error (writable storage aliasing), caught by the kernel's error scope.
@@ -158,6 +167,73 @@ webgpu('a GPU validation error is thrown at the next call with the kernel label,
     assert.equal([...await b.read(z)], [2, 3, 4, 5]);
   } finally {
     b.destroy();
+  }
+}
+
+webgpu('kernel variants: chosen for the adapter, forced by option, timed on the device, cached per adapter', async () => {
+  if (!gpu) return;
+  const ctx = gpu.ctx;
+  assert.equal(ctx.variants.matmul, ctx.software ? 'blocked' : 'tiled');
+  assert.match(String(gpu.info.details['matmul kernel']), /^(blocked|tiled) \(/);
+  const forced = await fresh({ variants: { matmul: 'tiled' } });
+  try {
+    assert.equal(forced.ctx.variants.matmul, 'tiled');
+    assert.match(String(forced.info.details['matmul kernel']), /tiled \(forced\)/);
+    const ms = await timeMatmul(forced.ctx, { m: 40, n: 72, k: 36 }, 1);
+    assert.equal(Object.keys(ms).sort(), ['blocked', 'tiled']);
+    assert.ok(Object.values(ms).every((t) => Number.isFinite(t) && t >= 0), JSON.stringify(ms));
+    assert.equal(forced.ctx.variants.matmul, 'tiled', 'timing restores the variant in use');
+  } finally {
+    forced.destroy();
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'osteon-tuning-'));
+  const saved = process.env.OSTEON_CACHE_DIR;
+  process.env.OSTEON_CACHE_DIR = join(dir, 'nested');
+  try {
+    const store = nodeTuningStore();
+    assert.equal(await store.get(adapterKey(ctx.adapter)), null);
+    await store.put(adapterKey(ctx.adapter), { matmul: 'tiled' });
+    await store.put('another adapter', { matmul: 'blocked' });
+    assert.equal(await nodeTuningStore().get(adapterKey(ctx.adapter)), { matmul: 'tiled' });
+  } finally {
+    if (saved === undefined) delete process.env.OSTEON_CACHE_DIR; else process.env.OSTEON_CACHE_DIR = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+webgpu('a repeated step reuses pooled buffers: no buffer created, one submit per read, zero-filled tensors', async () => {
+  if (!gpu) return;
+  for (const debug of [false, true]) {
+    const b = await fresh({ debug });
+    try {
+      const w = b.tensor([8, 12], randomArray(96, 3), 'w');
+      const ids = Int32Array.from([1, 5, 2, 7]);
+      const step = async () => {
+        const x = b.tensor([4, 12], undefined, 'x'), y = b.tensor([4, 8], undefined, 'y');
+        b.embedding(ids, w, x);
+        b.matmul(x, w, y, { transB: true });
+        b.write(x, new Float32Array(48).fill(1)); // in order: the matmul above read the gathered rows
+        b.matmul(x, w, y, { transB: true, accumulate: true });
+        const out = await b.read(y);
+        b.dispose(x);
+        b.dispose(y);
+        return out;
+      };
+      const first = await step();
+      await step();
+      const before = b.counters()!;
+      const again = await step();
+      const c = b.counters()!;
+      assert.equal([...again], [...first], `debug=${debug}: the same result from pooled (zero-filled) buffers`);
+      assert.equal(c.buffersCreated - before.buffersCreated, 0, `debug=${debug}: buffers created in a steady step`);
+      assert.equal(c.submits - before.submits, 1, `debug=${debug}: submits per step with one read`);
+      assert.equal(c.bytesReadBack - before.bytesReadBack, 4 * 8 * 4);
+      assert.ok(c.dispatches - before.dispatches >= 3);
+      const zero = b.tensor([4, 8], undefined, 'zero');
+      assert.ok((await b.read(zero)).every((v) => v === 0), 'a pooled buffer is handed out zero-filled');
+    } finally {
+      b.destroy();
+    }
   }
 });
 

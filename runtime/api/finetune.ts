@@ -4,6 +4,7 @@
 // `checkpointEvery` steps, resumes from it, and returns the adapter in PEFT's layout with its loss curve and
 // training log as files, ready to write to a folder, OPFS or a download.
 import type { AdapterConfig, Variant } from '../adapters/config.js';
+import { type DeviceCounters, countersBetween } from '../backend.js';
 import { saveAdapter, attachAdapter } from '../peft/adapter.js';
 import { newPeftConfig } from '../peft/config.js';
 import { BUILTIN_EOS } from '../builtin/tokenizer.js';
@@ -64,6 +65,9 @@ export interface FinetuneOptions {
   checkpoint?: CheckpointStore;
   signal?: AbortSignal;
   onProgress?: (event: FinetuneEvent) => void;
+  /** Put the device traffic of each step (dispatches, submits, buffers created, bytes each way) into its
+   *  progress event, where the backend counts it (WebGPU). */
+  countDevice?: boolean;
   /** One line of text per notable moment (what was loaded, resumed, written). */
   onLog?: (line: string) => void;
 }
@@ -72,7 +76,7 @@ export type FinetuneEvent =
   | { kind: 'start'; model: string; backend: string; device: string; method: Variant; r: number; layers: number;
       trainable: number; adapterBytes: number; rows: number; heldOut: number; step: number; steps: number }
   | { kind: 'step'; step: number; steps: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number;
-      elapsedSeconds: number; etaSeconds: number }
+      elapsedSeconds: number; etaSeconds: number; counters?: DeviceCounters | null }
   | { kind: 'eval'; step: number; loss: number; perplexity: number }
   | { kind: 'checkpoint'; step: number; store: string };
 
@@ -238,9 +242,12 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
           log(`cancelled at step ${trainer.step}${store ? `; checkpoint kept in ${store.name}` : ''}`);
           throw abortError(o.signal);
         }
+        const before = o.countDevice ? backend.counters() : null;
         let s: StepLog;
+        let counters: DeviceCounters | null | undefined;
         try {
           s = await trainer.trainStep();
+          counters = o.countDevice ? countersBetween(before, backend.counters()) : undefined;
           if (o.evalEvery && trainer.step % o.evalEvery === 0 && trainer.step < config.steps) await runEval();
         } catch (e) {
           throw withNote(e, resumeNote());
@@ -254,7 +261,7 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
         o.onProgress?.({
           kind: 'step', step: s.step, steps: config.steps, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm,
           tokensPerSecond: tokens / elapsed, elapsedSeconds: elapsed,
-          etaSeconds: (elapsed / (trainer.step - firstStep)) * (config.steps - trainer.step),
+          etaSeconds: (elapsed / (trainer.step - firstStep)) * (config.steps - trainer.step), counters,
         });
         if (checkpointEvery && trainer.step % checkpointEvery === 0) await saveCheckpoint();
       }

@@ -1,4 +1,4 @@
-// `osteon info` and `osteon doctor`.
+// `osteon info` and `osteon doctor` (which also checks each WebGPU kernel variant the adapter did not pick).
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,8 +13,8 @@ function describe(info: BackendInfo): string {
   return `  ${info.name}: ${info.device}${details ? `\n${details}` : ''}`;
 }
 
-async function withBackends<T>(use: (backends: Backend[]) => Promise<T>): Promise<T> {
-  const backends = await availableBackends();
+async function withBackends<T>(use: (backends: Backend[]) => Promise<T>, everyVariant = false): Promise<T> {
+  const backends = await availableBackends(everyVariant);
   try {
     return await use(backends);
   } finally {
@@ -56,11 +56,11 @@ export async function doctorCommand(args: string[]): Promise<number> {
       const worst = results.reduce((m, r) => Math.max(m, r.max_rel_err), 0);
       const failed = results.filter((r) => !r.pass).map((r) => r.tensor);
       const { case: name, backend } = results[0];
-      log(`  ${results.every((r) => r.pass) ? 'ok  ' : 'FAIL'} ${name.padEnd(16)} ${backend.padEnd(8)} worst ${worst.toExponential(2)}` +
+      log(`  ${results.every((r) => r.pass) ? 'ok  ' : 'FAIL'} ${name.padEnd(16)} ${backend.padEnd(22)} worst ${worst.toExponential(2)}` +
         `${failed.length ? `  failed: ${failed.join(', ')}` : ''}\n`);
     });
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else log(report.pass ? '\nall cases pass\n' : '\nSOME CASES FAIL: do not trust this backend for training\n');
     return report.pass ? 0 : 1;
-  });
+  }, true);
 }

@@ -9,6 +9,13 @@ import { OsteonError } from '../errors.js';
 import { Progress, formatSeconds } from '../train/progress.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { backendFlag, numberFlag } from './args.js';
+import type { DeviceCounters } from '../backend.js';
+
+/** One step's device traffic in a line. */
+export function formatCounters(c: DeviceCounters): string {
+  return `${c.dispatches} dispatches, ${c.submits} submits, ${c.buffersCreated} buffers created, ` +
+    `${c.bytesUploaded} bytes uploaded, ${c.bytesReadBack} bytes read back`;
+}
 
 export const FINETUNE_HELP = `osteon finetune [options]
   --model DIR            Hugging Face model folder (default: the built-in model)
@@ -30,6 +37,8 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --resume               continue from the checkpoint in --out (flags left out take the checkpoint's values;
                          only a larger --steps may differ)
   --seed N (42)  --backend webgpu|wasm|reference
+  --verbose              after each step, the device traffic it caused (WebGPU: dispatches, submits, buffers
+                         created, bytes uploaded and read back)
 `;
 
 export async function finetuneCommand(args: string[]): Promise<number> {
@@ -45,6 +54,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       'checkpoint-every': { type: 'string' }, 'no-pack': { type: 'boolean', default: false },
       recompute: { type: 'boolean', default: false },
       resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -55,7 +65,10 @@ export async function finetuneCommand(args: string[]): Promise<number> {
   let progress: Progress | null = null;
   const onProgress = (e: FinetuneEvent) => {
     if (e.kind === 'start') progress = new Progress(e.steps, process.stderr, e.step);
-    else if (e.kind === 'step') progress?.update(e.step, `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(1)} ${e.tokensPerSecond.toFixed(0)} tok/s`);
+    else if (e.kind === 'step') {
+      progress?.update(e.step, `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(1)} ${e.tokensPerSecond.toFixed(0)} tok/s`);
+      if (e.counters) log(`  step ${e.step}: ${formatCounters(e.counters)}`);
+    }
     else if (e.kind === 'eval' && e.step < (progress?.total ?? 0)) log(`  step ${e.step}: held-out loss ${e.loss.toFixed(4)} (perplexity ${e.perplexity.toFixed(2)})`);
   };
   // Ctrl-C stops between steps and keeps a checkpoint to --resume from.
@@ -71,7 +84,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       lr: n('lr'), schedule: o.schedule as ScheduleKind | undefined, warmup: n('warmup'), weightDecay: n('weight-decay'),
       maxGradNorm: n('max-grad-norm'), heldOut: n('held-out'), evalEvery: n('eval-every'), checkpointEvery: n('checkpoint-every'),
       noPack: o['no-pack'], recompute: o.recompute, resume: o.resume, seed: n('seed'), backend: backendFlag(o.backend),
-      checkpoint: folderStore(out), signal: cancel.signal, onProgress, onLog: log,
+      checkpoint: folderStore(out), signal: cancel.signal, onProgress, onLog: log, countDevice: o.verbose,
     });
     try {
       await writeFiles(out, Object.fromEntries(run.files));

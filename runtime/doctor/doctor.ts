@@ -15,15 +15,17 @@ export async function runDoctor(
   backends: Backend[], cases: Record<string, Uint8Array>, onCase?: (results: CaseResult[]) => void,
 ): Promise<DoctorReport> {
   const all: CaseResult[] = [];
+  // A second backend of one name runs other kernel variants (select.ts availableBackends): named by them.
+  const label = (b: Backend, i: number) => (backends.findIndex((x) => x.name === b.name) === i ? b.name : `${b.name} (${b.info.variant ?? i})`);
   for (const [name, bytes] of Object.entries(cases)) {
     const file = readSafetensors(bytes, name);
-    for (const b of backends) {
+    for (const [i, b] of backends.entries()) {
       let results: CaseResult[];
       try {
-        results = await runFixtureCase(b, name, file);
+        results = (await runFixtureCase(b, name, file)).map((r) => ({ ...r, backend: label(b, i) }));
       } catch (e) {
         // A backend that throws on a case fails it, with the reason, and the others still run.
-        results = [{ case: name, backend: b.name, tensor: `error: ${(e as Error).message}`, max_rel_err: Infinity, pass: false }];
+        results = [{ case: name, backend: label(b, i), tensor: `error: ${(e as Error).message}`, max_rel_err: Infinity, pass: false }];
       }
       all.push(...results);
       onCase?.(results);
