@@ -5,8 +5,8 @@
 // edges all cost something.
 
 const SPAN = 64; // steps before the operands repeat: 64 x (8 + 64) bytes, well inside L1
-const A = 0; // [SPAN, 2] f32
-const B = A + SPAN * 8; // [SPAN, 16] f32
+const A: usize = 0; // [SPAN, 2] f32
+const B: usize = A + SPAN * 8; // [SPAN, 16] f32
 
 /** Runs `steps` steps of 8 x 4 multiply-adds (64 floating-point operations) and returns a value that
  *  depends on all of them, so that none can be optimised away. */
