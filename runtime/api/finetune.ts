@@ -55,7 +55,8 @@ export interface FinetuneOptions {
   resume?: boolean;
   seed?: number;
   backend?: BackendOption;
-  /** Keep frozen weights in half precision where the backend can (default true). */
+  /** Keep frozen weight matrices in float16 where the backend can; default: on WebGPU with shader-f16, and on
+   *  WebAssembly for checkpoints stored in BF16/F16 (runtime/model/fits.ts `halfByDefault`). */
   halfWeights?: boolean;
   checkpoint?: CheckpointStore;
   signal?: AbortSignal;

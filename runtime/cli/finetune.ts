@@ -26,6 +26,7 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --checkpoint-every N   write a checkpoint every N steps (default: 50 and at the end)
   --no-pack              one example per row instead of packing examples into full rows
   --recompute            keep only each layer's input and recompute the layer in backward (less memory)
+  --no-half-weights      keep the frozen weights in float32 (default: float16 on WebGPU, and on wasm for BF16/F16 checkpoints)
   --resume               continue from the checkpoint in --out
   --seed N (42)  --backend webgpu|wasm|reference
 `;
@@ -41,7 +42,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       lr: { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' },
       'max-grad-norm': { type: 'string' }, 'held-out': { type: 'string' }, 'eval-every': { type: 'string' },
       'checkpoint-every': { type: 'string' }, 'no-pack': { type: 'boolean', default: false },
-      recompute: { type: 'boolean', default: false },
+      recompute: { type: 'boolean', default: false }, 'no-half-weights': { type: 'boolean', default: false },
       resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -66,7 +67,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       dropout: n('dropout'), targets: o.targets, steps: n('steps'), batch: n('batch'), seq: n('seq'), accum: n('accum'),
       lr: n('lr'), schedule: o.schedule as ScheduleKind | undefined, warmup: n('warmup'), weightDecay: n('weight-decay'),
       maxGradNorm: n('max-grad-norm'), heldOut: n('held-out'), evalEvery: n('eval-every'), checkpointEvery: n('checkpoint-every'),
-      noPack: o['no-pack'], recompute: o.recompute, resume: o.resume, seed: n('seed'), backend: backendFlag(o.backend),
+      noPack: o['no-pack'], recompute: o.recompute, halfWeights: o['no-half-weights'] ? false : undefined, resume: o.resume, seed: n('seed'), backend: backendFlag(o.backend),
       checkpoint: folderStore(out), signal: cancel.signal, onProgress, onLog: log,
     });
     await writeFiles(out, Object.fromEntries(run.files));

@@ -4,8 +4,8 @@
 // handed to the backend, so at no point are two full copies of the weights in memory. Only the tensors the
 // model needs are read; extra ones (e.g. old rotary inv_freq buffers) are left on disk.
 // The frozen matrices (linear weights, embedding, LM head) go through `backend.weight`, so a
-// WebGPU device with shader-f16 keeps them in half precision (halfWeights, default on); norms and biases stay
-// float32.
+// WebGPU device with shader-f16 keeps them in half precision, and WebAssembly does for checkpoints stored in
+// BF16/F16 (halfWeights; runtime/model/fits.ts `halfByDefault`); norms and biases stay float32.
 // Everything is checked before the first tensor is read: config.json (runtime/model/config.ts), the size of
 // the model against what the backend can hold, the index and that every shard it names exists, each shard's
 // header (its tensors must cover its data exactly). While reading, a tensor holding NaN or Inf is refused with
@@ -17,7 +17,7 @@ import { OsteonError, shown } from '../errors.js';
 import { type FileSource, readJsonFile } from './files.js';
 import { type ModelConfig, parseModelConfig } from './config.js';
 import { LlamaModel, weightShapes } from './llama.js';
-import { checkModelFits } from './fits.js';
+import { checkModelFits, halfByDefault } from './fits.js';
 
 const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
@@ -85,7 +85,7 @@ export function countNonFinite(values: Float32Array): number {
 /** Read the named tensors as float32, one at a time, and pass each to `take` (which uploads it). Shapes must
  *  match `wanted` exactly; a missing tensor or a shape mismatch names the tensor and the file. */
 export async function readTensors(
-  files: FileSource, wanted: Map<string, number[]>, take: (name: string, shape: number[], data: Float32Array) => void,
+  files: FileSource, wanted: Map<string, number[]>, take: (name: string, shape: number[], data: Float32Array, stored: string) => void,
 ): Promise<void> {
   const opened = new Map<string, Shard>();
   const where = await shardMap(files, opened);
@@ -117,7 +117,7 @@ export async function readTensors(
         fail(`${files.name}/${path}`, `${files.name}/${path}: "${name}" holds ${nonFinite} NaN or infinite value(s) of ${values.length}; ` +
           'the checkpoint is damaged (or was saved after training diverged): use another copy of the weights');
       }
-      take(name, shape, values);
+      take(name, shape, values, e.dtype);
     }
   }
 }
@@ -130,7 +130,8 @@ export interface LoadedModel {
 }
 
 export interface LoadOptions {
-  /** Store the 2-D weights with `backend.weight` (half precision where the backend offers it); default true. */
+  /** Store the 2-D weights with `backend.weight` (half precision where the backend offers it). Default: on
+   *  WebGPU, and on WebAssembly for checkpoints stored in BF16/F16 (runtime/model/fits.ts `halfByDefault`). */
   halfWeights?: boolean;
 }
 
@@ -139,13 +140,13 @@ export async function loadModel(backend: Backend, files: FileSource, options: Lo
   if (!(await files.exists('config.json'))) fail(files.name, `${files.name} has no config.json (is it a Hugging Face model folder?)`);
   const source = `${files.name}/config.json`;
   const config = parseModelConfig(await readJsonFile(files, 'config.json', 'config'), source);
-  const half = options.halfWeights ?? true;
-  checkModelFits(config, backend, source, half);
+  checkModelFits(config, backend, source, options.halfWeights);
   const generation = (await files.exists('generation_config.json')) ? await readJsonFile(files, 'generation_config.json', 'checkpoint') : null;
   const weights = new Map<string, Tensor>();
   try {
-    await readTensors(files, weightShapes(config), (name, shape, data) => weights.set(name,
-      half && shape.length === 2 ? backend.weight(shape, data, name) : backend.tensor(shape, data, name)));
+    await readTensors(files, weightShapes(config), (name, shape, data, stored) => weights.set(name,
+      shape.length === 2 && halfByDefault(backend.name, options.halfWeights, stored)
+        ? backend.weight(shape, data, name) : backend.tensor(shape, data, name)));
   } catch (e) {
     for (const t of weights.values()) backend.dispose(t);
     throw e;
