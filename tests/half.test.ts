@@ -95,9 +95,9 @@ half('float16 matmul operands (every transpose, unaligned shapes), float16 C and
   for (const gpu of backends) {
     const ref = new ReferenceBackend();
     // Odd sizes: float16 elements start in the middle of u32 words and vec4 runs are unaligned; on wasm the
-    // larger shape also takes the packing fast paths (whole 2-row and 16-column panels, 4-wide runs) and splits
-    // among threads.
-    for (const [m, k, n] of [[3, 7, 5], [37, 301, 290]]) for (const transA of [false, true]) for (const transB of [false, true]) for (const halfA of [false, true]) {
+    // larger shapes also take the packing fast paths (whole 2-row and 16-column panels, 4-wide runs) and are
+    // split among threads, by columns of C (wide) and by rows (tall), so chunks start inside float16 operands.
+    for (const [m, k, n] of [[3, 7, 5], [64, 301, 290], [300, 257, 70]]) for (const transA of [false, true]) for (const transB of [false, true]) for (const halfA of [false, true]) {
       const aShape = transA ? [k, m] : [m, k], bShape = transB ? [n, k] : [k, n];
       const a = halfA ? gpu.weight(aShape, randomArray(m * k, 1), 'a16') : gpu.tensor(aShape, randomArray(m * k, 1), 'a');
       const b = gpu.weight(bShape, randomArray(k * n, 2), 'b16');

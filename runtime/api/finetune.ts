@@ -88,7 +88,7 @@ export interface FinetuneResult {
   seconds: number;
 }
 
-function adapterConfig(o: FinetuneOptions, r: number): AdapterConfig {
+export function adapterConfig(o: FinetuneOptions, r: number): AdapterConfig {
   const method = o.method ?? 'bone';
   if (!METHODS.includes(method)) throw new OsteonError('finetune', `method=${method} is not one of ${METHODS.join(', ')}`);
   const dropout = o.dropout ?? 0;
@@ -111,7 +111,7 @@ function trainConfig(o: FinetuneOptions, builtin: boolean): TrainConfig {
   return config;
 }
 
-function targetRules(targets: string | string[] | undefined): string | string[] {
+export function targetRules(targets: string | string[] | undefined): string | string[] {
   if (targets === undefined || Array.isArray(targets)) return targets ?? 'all-linear';
   return targets === 'all-linear' || /[*(|^$\\]/.test(targets) ? targets : targets.split(',');
 }

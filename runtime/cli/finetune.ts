@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Variant } from '../adapters/config.js';
 import { CHECKPOINT_KEY, type FinetuneEvent, finetune } from '../api/finetune.js';
+import { estimateFinetune, formatEstimate } from '../api/estimate.js';
 import { folderStore, writeFiles } from '../model/node-files.js';
 import { Progress, formatSeconds } from '../train/progress.js';
 import type { ScheduleKind } from '../train/schedule.js';
@@ -28,6 +29,8 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --recompute            keep only each layer's input and recompute the layer in backward (less memory)
   --no-half-weights      keep the frozen weights in float32 (default: float16 on WebGPU, and on wasm for BF16/F16 checkpoints)
   --resume               continue from the checkpoint in --out
+  --dry-run              print the memory estimate (weights, adapter, optimizer, activations per token) and whether
+                         it fits the backend, from config.json alone, then stop (exit 1 if it does not fit)
   --seed N (42)  --backend webgpu|wasm|reference
 `;
 
@@ -43,12 +46,21 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       'max-grad-norm': { type: 'string' }, 'held-out': { type: 'string' }, 'eval-every': { type: 'string' },
       'checkpoint-every': { type: 'string' }, 'no-pack': { type: 'boolean', default: false },
       recompute: { type: 'boolean', default: false }, 'no-half-weights': { type: 'boolean', default: false },
-      resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
+      resume: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (o.help) { process.stdout.write(FINETUNE_HELP); return 0; }
   const n = (name: keyof typeof o) => numberFlag(o[name] as string | undefined, name);
+  if (o['dry-run']) {
+    const estimate = await estimateFinetune({
+      model: o.model, method: o.method as Variant, r: n('rank'), miniR: n('mini-r'), alpha: n('alpha'), targets: o.targets,
+      batch: n('batch'), seq: n('seq'), recompute: o.recompute, halfWeights: o['no-half-weights'] ? false : undefined,
+      backend: backendFlag(o.backend),
+    });
+    process.stdout.write(`${formatEstimate(estimate).join('\n')}\n`);
+    return estimate.fits ? 0 : 1;
+  }
   const out = resolve(o.out!);
   const log = (s: string) => process.stderr.write(`${s}\n`);
   let progress: Progress | null = null;
