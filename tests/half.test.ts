@@ -18,6 +18,7 @@ import { filesFromMap } from '../runtime/model/files.js';
 import { readSafetensors, toBfloat16, toFloat32, toInt32, writeSafetensors } from '../runtime/safetensors.js';
 import { DEFAULT_TRAIN, type StepLog, Trainer } from '../runtime/train/trainer.js';
 import type { Backend, Tensor } from '../runtime/backend.js';
+import { halfBitsToFloat32 } from '../runtime/checked.js';
 import { type WebGPUBackend, createWebGPUBackend } from '../gpu/backend.js';
 import { F32_REL, HALF_REL } from './tolerances.js';
 import { fixtureFloat, fixturesDir, loadFixture, randomArray, relError, testBackends } from './helpers.js';
@@ -245,6 +246,21 @@ for (const name of ['llama-bone', 'llama-bat']) {
     }
   });
 }
+
+half('raw BF16 values (HalfBits) make the same weight as their float32 values, with no float32 copy on wasm; out of float16 range stays float32', async () => {
+  for (const b of backends) {
+    const values = randomArray(37, 9).map((v) => v * 3);
+    const bits = Uint16Array.from(values, toBfloat16);
+    const widened = halfBitsToFloat32({ dtype: 'bfloat16', bits });
+    const raw = b.weight([37], { dtype: 'bfloat16', bits }, 'raw');
+    const wide = b.weight([37], widened, 'wide');
+    assert.is(raw.dtype, 'float16');
+    assert.equal([...await b.read(raw)], [...await b.read(wide)]);
+    const big = b.weight([3], { dtype: 'bfloat16', bits: Uint16Array.from([1, 70000, -2], toBfloat16) }, 'big');
+    if (b.name === 'wasm') assert.is(big.dtype ?? 'float32', 'float32');
+    for (const t of [raw, wide, big]) b.dispose(t);
+  }
+});
 
 half('default: a BF16 checkpoint keeps 2-D weights as float16 on wasm, an F32 one stays float32; halfWeights: false turns it off', async () => {
   const wasm = backends.find((b) => b.name === 'wasm')!;

@@ -65,3 +65,16 @@ export function narrow(src: usize, dst: usize, count: i32): i32 {
   }
   return overflow;
 }
+
+/** In place: `count` bfloat16 values at `p` become f16 (rounded to nearest even). Returns how many overflowed
+ *  float16's range, as `narrow` does. A bfloat16 is the top half of an f32, so it widens exactly. */
+export function bf16ToHalf(p: usize, count: i32): i32 {
+  let overflow = 0;
+  for (let i = 0; i < count; i++) {
+    const at = p + (<usize>i << 1);
+    const h = toHalf(reinterpret<f32>(<u32>load<u16>(at) << 16));
+    if ((h & 0x7fff) == 0x7c00) overflow++;
+    store<u16>(at, h);
+  }
+  return overflow;
+}

@@ -16,7 +16,7 @@ import singleBytes from '../../build/kernels.wasm';
 import threadBytes from '../../build/kernels-threads.wasm';
 import { instantiate as instantiateSingle } from '../../build/kernels.js';
 import { instantiate as instantiateThreads } from '../../build/kernels-threads.js';
-import type { AdamWStep, BackendInfo, Tensor } from '../backend.js';
+import type { AdamWStep, BackendInfo, HalfBits, Tensor } from '../backend.js';
 import { CheckedBackend, type Kernels as BackendKernels, type OwnedTensor } from '../checked.js';
 import {
   type AttentionDims, type BatDims, type BlockDeltaDims, type CrossEntropyDims, type DecodeDims, type DropoutDims,
@@ -167,6 +167,15 @@ class WasmKernels implements BackendKernels<WasmTensor> {
   createWeight(shape: readonly number[], label: string, data: Float32Array): WasmTensor | null {
     const t = new WasmTensor(shape, label, this.alloc(sizeOf(shape) * 2, `weight ${label} [${shape.join(', ')}] (float16)`), this, 'float16');
     if (this.narrowFrom(data, t) === 0) return t;
+    this.release(t);
+    return null;
+  }
+  /** A float16 weight from a checkpoint's 2-byte values, copied straight into linear memory (float16) or
+   *  rounded there in place (bfloat16); null when a bfloat16 value is outside float16's range. */
+  createWeightBits(shape: readonly number[], label: string, data: HalfBits): WasmTensor | null {
+    const t = new WasmTensor(shape, label, this.alloc(sizeOf(shape) * 2, `weight ${label} [${shape.join(', ')}] (float16)`), this, 'float16');
+    new Uint16Array(this.kernels.memory.buffer, t.ptr, t.size).set(data.bits);
+    if (data.dtype === 'float16' || this.kernels.bf16ToHalf(t.ptr, t.size) === 0) return t;
     this.release(t);
     return null;
   }
