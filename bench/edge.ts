@@ -191,8 +191,13 @@ export async function run(args: string[]): Promise<void> {
   }
   if (args.includes('--child')) {
     const shape = option(args, 'shape', 'smollm2-360m');
-    const row = await measureOne(option(args, 'backend', 'wasm'), shape, join(base, shape), seq, steps, r);
-    process.stdout.write(`${JSON.stringify(row)}\n`);
+    try {
+      const row = await measureOne(option(args, 'backend', 'wasm'), shape, join(base, shape), seq, steps, r);
+      process.stdout.write(`${JSON.stringify(row)}\n`);
+    } catch (e) {
+      // A refusal (a model too large for the backend) is a result too: its message is the parent's line.
+      process.stdout.write(`${JSON.stringify({ error: (e as Error).message })}\n`);
+    }
     return;
   }
   const json = args.includes('--json');
@@ -217,8 +222,12 @@ export async function run(args: string[]): Promise<void> {
         const child = spawnSync(process.execPath, [join(dirname(self), 'main.mjs'), 'edge', '--child', '--backend', backend, '--shape', shape,
           '--dir', base, '--seq', String(seq), '--steps', String(steps), '--r', String(r)], { encoding: 'utf8', maxBuffer: 1 << 26 });
         const last = child.stdout.trim().split('\n').pop() ?? '';
-        row = child.status === 0 && last.startsWith('{') ? JSON.parse(last) as Row : null;
-        if (!row && !json) process.stderr.write(` failed: ${(child.stderr.trim().split('\n').filter((l) => !l.startsWith('Warning')).pop() ?? '').slice(0, 300)}\n`);
+        const result = child.status === 0 && last.startsWith('{') ? JSON.parse(last) as Row | { error: string } : null;
+        row = result && !('error' in result) ? result : null;
+        if (!row && !json) {
+          const why = result && 'error' in result ? result.error : `exit ${child.status}: ${child.stderr.trim().split('\n').filter((l) => l.includes('Error')).pop() ?? ''}`;
+          process.stderr.write(` not run: ${why.slice(0, 400)}\n`);
+        }
       }
       if (!row) continue;
       rows.push(row);
