@@ -24,6 +24,7 @@ import { attachAdapter } from '../runtime/peft/adapter.js';
 import { newPeftConfig } from '../runtime/peft/config.js';
 import { DEFAULT_TRAIN, Trainer } from '../runtime/train/trainer.js';
 import { createBackend, parseBackendChoice } from '../runtime/select.js';
+import { torchPython } from '../runtime/cli/bench.js';
 import { table } from './timing.js';
 
 const LLAMA3_ROPE = { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
@@ -161,8 +162,7 @@ function option(args: string[], name: string, fallback: string): string {
 /** The PyTorch peer's row, or null with the reason on stderr. */
 function torchRow(self: string, shape: string, seq: number, steps: number, r: number): Row | null {
   const script = join(dirname(self), '..', '..', 'bench', 'peers', 'torch_edge.py');
-  // The first python3 that imports torch (Debian's python3-torch is /usr/bin/python3's).
-  const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import torch']).status === 0);
+  const python = torchPython();
   if (!python) {
     process.stderr.write(' skipped: no python3 imports torch\n');
     return null;
