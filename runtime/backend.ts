@@ -32,6 +32,13 @@ export interface Tensor {
   readonly dtype?: 'float32' | 'float16';
 }
 
+/** A checkpoint's 2-byte values as it stores them (little-endian bits), for `weight`: a backend that keeps
+ *  weights in 2 bytes takes them without a float32 copy. */
+export interface HalfBits {
+  readonly dtype: 'bfloat16' | 'float16';
+  readonly bits: Uint16Array;
+}
+
 export interface BackendInfo {
   name: BackendName;
   /** Human-readable device: adapter vendor/architecture, or the CPU features used. */
@@ -105,8 +112,9 @@ export interface Backend {
   /** A new tensor; zero-filled unless `data` is given (its length must equal the shape's size). */
   tensor(shape: readonly number[], data?: Float32Array, label?: string): Tensor;
   /** A frozen weight: stored in half precision where the backend computes with it in float32 at half the
-   *  memory (WebGPU with shader-f16), else exactly `tensor(shape, data, label)`. */
-  weight(shape: readonly number[], data: Float32Array, label?: string): Tensor;
+   *  memory (WebGPU with shader-f16, WebAssembly), else exactly `tensor(shape, data, label)`. `data` may be a
+   *  checkpoint's raw bfloat16/float16 values, which a backend storing float16 takes with no float32 copy. */
+  weight(shape: readonly number[], data: Float32Array | HalfBits, label?: string): Tensor;
   /** Copy the tensor's contents back to the CPU. Waits for all queued work that writes it. */
   read(t: Tensor): Promise<Float32Array>;
   /** Overwrite the tensor's contents from the CPU. */

@@ -6,7 +6,7 @@
 // It also forms the one rotary cos/sin table that every backend's rope kernel reads.
 // Letters: see runtime/backend.ts.
 import type {
-  AdamWStep, AttentionOptions, Backend, BackendInfo, BackendName, DeviceCounters, MatmulOptions, Tensor,
+  AdamWStep, AttentionOptions, Backend, BackendInfo, BackendName, DeviceCounters, HalfBits, MatmulOptions, Tensor,
 } from './backend.js';
 import {
   type AttentionDims, type BatDims, type BlockDeltaDims, type CrossEntropyDims, type DecodeDims, type DropoutDims,
@@ -14,6 +14,7 @@ import {
   attentionDecodeDims, attentionDims, batDims, batGradDims, blockDeltaDims, crossEntropyDims, dataSize, dropoutDims,
   embeddingDims, foldDims, matmulDims, rmsNormDims, ropeDims, sameSize, scalarDims, sizeOf,
 } from './shapes.js';
+import { toFloat32 } from './safetensors.js';
 
 /** A backend's tensor: the public Tensor plus whether its memory is still held. */
 export interface OwnedTensor extends Tensor {
@@ -33,6 +34,9 @@ export interface Kernels<T extends OwnedTensor> {
   create(shape: readonly number[], label: string, data?: Float32Array): T;
   /** A float16 weight, or null where the backend keeps weights in float32. */
   createWeight(shape: readonly number[], label: string, data: Float32Array): T | null;
+  /** A float16 weight straight from a checkpoint's 2-byte values, or null (then they are widened to float32
+   *  and go through `createWeight`). Optional: backends without it always take the float32 path. */
+  createWeightBits?(shape: readonly number[], label: string, data: HalfBits): T | null;
   read(t: T): Promise<Float32Array>;
   write(t: T, data: Float32Array): void;
   copy(src: T, dst: T, count: number): void;
@@ -81,6 +85,12 @@ export function ropeTable(positions: Int32Array, invFreq: Float32Array): Float32
   return table;
 }
 
+/** 2-byte checkpoint values as float32 (exact: every bfloat16 and float16 value is a float32). */
+export function halfBitsToFloat32(data: HalfBits): Float32Array {
+  const bytes = new Uint8Array(data.bits.buffer, data.bits.byteOffset, data.bits.byteLength);
+  return toFloat32({ name: 'weight', dtype: data.dtype === 'bfloat16' ? 'BF16' : 'F16', shape: [data.bits.length], bytes });
+}
+
 const sameValues = (a: ArrayLike<number>, b: ArrayLike<number>) =>
   a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => v === b[i]);
 
@@ -124,8 +134,14 @@ export class CheckedBackend<T extends OwnedTensor> implements Backend {
     if (data) dataSize(label, size, data);
     return this.k.create([...shape], label, data);
   }
-  weight(shape: readonly number[], data: Float32Array, label = 'weight'): Tensor {
+  weight(shape: readonly number[], data: Float32Array | HalfBits, label = 'weight'): Tensor {
     this.k.enter('weight');
+    if (!(data instanceof Float32Array)) {
+      dataSize(label, sizeOf(shape), data.bits);
+      const direct = this.k.createWeightBits?.([...shape], label, data);
+      if (direct) return direct;
+      data = halfBitsToFloat32(data);
+    }
     dataSize(label, sizeOf(shape), data);
     return this.k.createWeight([...shape], label, data) ?? this.k.create([...shape], label, data);
   }

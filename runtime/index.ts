@@ -1,6 +1,7 @@
 // The platform-neutral public API of osteon (the same in Node and browsers).
 // The jobs: fine-tune, evaluate, generate, merge (runtime/api/), over sources and checkpoint stores.
 export { finetune, METHODS, CHECKPOINT_KEY, type FinetuneOptions, type FinetuneEvent, type FinetuneResult } from './api/finetune.js';
+export { estimateFinetune, formatEstimate, type MemoryEstimate } from './api/estimate.js';
 export { evaluate, type EvaluateOptions } from './api/evaluate.js';
 export { generate, type GenerateOptions } from './api/generate.js';
 export { merge, type MergeOptions } from './api/merge.js';
@@ -10,7 +11,7 @@ export { memoryStore, opfsStore, type CheckpointStore } from './api/store.js';
 export type { BackendOption } from './api/open.js';
 export { lossCurveSvg, type Series } from './train/plot.js';
 // The building blocks.
-export type { AdamWStep, AttentionOptions, Backend, BackendInfo, BackendName, MatmulOptions, Tensor } from './backend.js';
+export type { AdamWStep, AttentionOptions, Backend, BackendInfo, BackendName, HalfBits, MatmulOptions, Tensor } from './backend.js';
 export { IGNORE_INDEX } from './backend.js';
 export { ReferenceBackend } from './reference/backend.js';
 export { createBackend, availableBackends, parseBackendChoice, type BackendChoice } from './select.js';
@@ -23,7 +24,7 @@ export { readSafetensors, writeSafetensors, toFloat32, toInt32 } from './safeten
 export type { SafetensorsFile, StoredTensor, DType, TensorToWrite } from './safetensors.js';
 // Whole models and PEFT adapter folders.
 export { parseModelConfig, type ModelConfig, type ModelType } from './model/config.js';
-export { loadModel, readTensors, type LoadedModel, type LoadOptions } from './model/checkpoint.js';
+export { finiteFloat32, loadModel, readTensors, type LoadedModel, type LoadOptions, type ReadTensor } from './model/checkpoint.js';
 export { LlamaModel, weightShapes } from './model/llama.js';
 export { filesFromList, filesFromMap, type FileSource } from './model/files.js';
 export { attachAdapter, loadAdapter, saveAdapter, peftKey, type ModelAdapter } from './peft/adapter.js';

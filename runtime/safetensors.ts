@@ -173,9 +173,16 @@ function halfToFloat(h: number): number {
 }
 
 export interface TensorToWrite {
-  dtype: 'F32' | 'I64' | 'I32';
+  /** BF16 and F16 take their raw 2-byte values in a Uint16Array. */
+  dtype: 'F32' | 'I64' | 'I32' | 'BF16' | 'F16';
   shape: number[];
-  data: Float32Array | Int32Array | BigInt64Array;
+  data: Float32Array | Int32Array | BigInt64Array | Uint16Array;
+}
+
+/** x rounded to bfloat16 (ties to even), as its raw 16 bits. */
+export function toBfloat16(x: number): number {
+  const bits = new Uint32Array(new Float32Array([x]).buffer)[0];
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
 /** Serialise tensors (in the given order) and string metadata to safetensors bytes. */

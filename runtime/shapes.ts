@@ -31,7 +31,7 @@ export function sameSize(op: string, a: Tensor, b: Tensor): number {
 }
 
 /** The data given for a tensor of `size` elements. */
-export function dataSize(label: string, size: number, data: Float32Array): void {
+export function dataSize(label: string, size: number, data: ArrayLike<number>): void {
   if (data.length !== size) throw new Error(`[write] ${label} holds ${size} values, got ${data.length}`);
 }
 

@@ -93,7 +93,13 @@ test('config.json: a size no backend holds is refused at once, with the size, in
   assert.ok(Date.now() - started < 1000, 'size checks must not build per-layer tables first');
   // A model that fits the format but not the wasm backend's 4 GiB is refused before any tensor is read.
   const big = parseModelConfig({ ...config, vocab_size: 128256, hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 128 });
-  await refused(() => checkModelFits(big, { name: 'wasm', info: { name: 'wasm', device: '', details: {} } }, '/m/config.json', true), 'checkpoint', '/m/config.json', /need 28.0 GiB as float32, more than the wasm backend's 4 GiB .* use the webgpu backend \(--backend webgpu\)/);
+  const wasm = { name: 'wasm', info: { name: 'wasm', device: '', details: {} } } as const;
+  await refused(() => checkModelFits(big, wasm, '/m/config.json', false), 'checkpoint', '/m/config.json', /need 28.0 GiB as float32, more than the wasm backend's 4 GiB .* use the webgpu backend \(--backend webgpu\)/);
+  // bf16 checkpoints keep 2-byte matrices on wasm: a 1 B model fits, a 3 B one (Llama-3.2-3B) is refused with its size.
+  const llama = { ...config, torch_dtype: 'bfloat16', vocab_size: 128256, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64 };
+  checkModelFits(parseModelConfig({ ...llama, hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16 }), wasm, '/m/config.json', undefined);
+  await refused(() => checkModelFits(parseModelConfig({ ...llama, hidden_size: 3072, intermediate_size: 8192, num_hidden_layers: 28, num_attention_heads: 24, head_dim: 128 }), wasm, '/m/config.json', undefined),
+    'checkpoint', '/m/config.json', /3.21 B weights need 6.0 GiB with float16 matrices, more than the wasm backend's 4 GiB .* use the webgpu backend/);
 });
 
 test('adapter_config.json: invalid JSON, null and wrong types are typed errors naming the file', async () => {

@@ -1,10 +1,21 @@
-// Token embedding lookup (runtime/backend.ts embedding): one row copy per token. The ids were checked
-// against the vocabulary at the TypeScript edge (runtime/shapes.ts). Letters: N tokens, D width.
+// Token embedding lookup (runtime/backend.ts embedding): one row copy per token, widened from f16 when the table
+// is a half-precision weight (half.ts). The ids were checked against the vocabulary at the TypeScript edge
+// (runtime/shapes.ts). Letters: N tokens, D width.
+import { load1, load4 } from './half';
 
-/** out[n, :] = table[ids[n], :].  ids [N] (i32), table [V, D], out [N, D]. */
-export function embedding(ids: usize, table: usize, out: usize, n: i32, width: i32): void {
+/** out[n, :] = table[ids[n], :].  ids [N] (i32), table [V, D] (f32, or f16 when `half`), out [N, D] f32. */
+export function embedding(ids: usize, table: usize, out: usize, n: i32, width: i32, half: bool): void {
   const row = <usize>width << 2;
   for (let t = 0; t < n; t++) {
-    memory.copy(out + <usize>t * row, table + <usize>load<i32>(ids + (<usize>t << 2)) * row, row);
+    const id = <usize>load<i32>(ids + (<usize>t << 2));
+    const dst = out + <usize>t * row;
+    if (!half) {
+      memory.copy(dst, table + id * row, row);
+      continue;
+    }
+    const src = table + ((id * width) << 1);
+    let d = 0;
+    for (; d + 4 <= width; d += 4) v128.store(dst + (<usize>d << 2), load4(src + (<usize>d << 1)));
+    for (; d < width; d++) store<f32>(dst + (<usize>d << 2), load1(src + (<usize>d << 1)));
   }
 }

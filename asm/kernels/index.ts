@@ -8,6 +8,7 @@ export { fold, tile } from './fold';
 export { blockDelta } from './merge';
 export { BAT_GROUP, blockAffine, batGrad } from './bat';
 export { embedding } from './embedding';
+export { bf16ToHalf, narrow, widen } from './half';
 export { rmsNorm, rmsNormBackward } from './rmsNorm';
 export { rope } from './rope';
 export { attention, attentionBackward, attentionDecode, attentionDecodeAppend, attentionScratch } from './attention';

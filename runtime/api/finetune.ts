@@ -60,7 +60,8 @@ export interface FinetuneOptions {
   resume?: boolean;
   seed?: number;
   backend?: BackendOption;
-  /** Keep frozen weights in half precision where the backend can (default true). */
+  /** Keep frozen weight matrices in float16 where the backend can; default: on WebGPU with shader-f16, and on
+   *  WebAssembly for checkpoints stored in BF16/F16 (runtime/model/fits.ts `halfByDefault`). */
   halfWeights?: boolean;
   checkpoint?: CheckpointStore;
   signal?: AbortSignal;
@@ -95,7 +96,7 @@ export interface FinetuneResult {
   seconds: number;
 }
 
-function adapterConfig(run: RunOptions): AdapterConfig {
+export function adapterConfig(run: RunOptions): AdapterConfig {
   const { r, dropout } = run;
   if (run.method === 'lora') return { variant: 'lora', r, alpha: run.alpha, dropout };
   if (run.method === 'mini') return { variant: 'mini', r, miniR: run.miniR, dropout };
@@ -104,7 +105,7 @@ function adapterConfig(run: RunOptions): AdapterConfig {
 }
 
 /** Every option that defines the run, defaults filled in (some differ for the built-in model). */
-function resolveRun(o: FinetuneOptions, builtin: boolean): RunOptions {
+export function resolveRun(o: FinetuneOptions, builtin: boolean): RunOptions {
   const r = o.r ?? (builtin ? 16 : 64);
   return {
     method: o.method ?? 'bone', r, miniR: o.miniR ?? 1, alpha: o.alpha ?? 2 * r, dropout: o.dropout ?? 0,

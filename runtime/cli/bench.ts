@@ -115,12 +115,16 @@ async function chromiumPlatform(platform: string, suite: string, workloads: stri
   }
 }
 
+/** The first python3 that imports torch (Debian's python3-torch belongs to the system's), or null. */
+export function torchPython(): string | null {
+  return ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) ?? null;
+}
+
 /** PyTorch (and PEFT) through the first python3 that imports torch. */
 function torchPeers(suite: string, log: (s: string) => void): PlatformResult[] {
   const spec = SUITES[suite];
-  for (const python of ['python3', '/usr/bin/python3']) {
-    const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (probe.status !== 0) continue;
+  const python = torchPython();
+  if (python) {
     log(`pytorch: running with ${python}`);
     const run = spawnSync(python, ['-c', torchPeer], { input: JSON.stringify(spec), encoding: 'utf8', maxBuffer: 1 << 26 });
     if (run.status !== 0) {

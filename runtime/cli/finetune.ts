@@ -6,6 +6,7 @@ import type { Variant } from '../adapters/config.js';
 import { CHECKPOINT_KEY, type FinetuneEvent, finetune } from '../api/finetune.js';
 import { claimOutFolder, folderStore, writeFiles } from '../model/node-files.js';
 import { OsteonError } from '../errors.js';
+import { estimateFinetune, formatEstimate } from '../api/estimate.js';
 import { Progress, formatSeconds } from '../train/progress.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { backendFlag, numberFlag } from './args.js';
@@ -34,8 +35,11 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --checkpoint-every N   write a checkpoint every N steps (default: 50 and at the end)
   --no-pack              one example per row instead of packing examples into full rows
   --recompute            keep only each layer's input and recompute the layer in backward (less memory)
+  --no-half-weights      keep the frozen weights in float32 (default: float16 on WebGPU, and on wasm for BF16/F16 checkpoints)
   --resume               continue from the checkpoint in --out (flags left out take the checkpoint's values;
                          only a larger --steps may differ)
+  --dry-run              print the memory estimate (weights, adapter, optimizer, activations per token) and whether
+                         it fits the backend, from config.json alone, then stop (exit 1 if it does not fit)
   --seed N (42)  --backend webgpu|wasm|reference
   --verbose              after each step, the device traffic it caused (WebGPU: dispatches, submits, buffers
                          created, bytes uploaded and read back)
@@ -52,14 +56,23 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       lr: { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' },
       'max-grad-norm': { type: 'string' }, 'held-out': { type: 'string' }, 'eval-every': { type: 'string' },
       'checkpoint-every': { type: 'string' }, 'no-pack': { type: 'boolean', default: false },
-      recompute: { type: 'boolean', default: false },
-      resume: { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
+      recompute: { type: 'boolean', default: false }, 'no-half-weights': { type: 'boolean', default: false },
+      resume: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
       verbose: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (o.help) { process.stdout.write(FINETUNE_HELP); return 0; }
   const n = (name: keyof typeof o) => numberFlag(o[name] as string | undefined, name);
+  if (o['dry-run']) {
+    const estimate = await estimateFinetune({
+      model: o.model, method: o.method as Variant, r: n('rank'), miniR: n('mini-r'), alpha: n('alpha'), targets: o.targets,
+      batch: n('batch'), seq: n('seq'), recompute: o.recompute, halfWeights: o['no-half-weights'] ? false : undefined,
+      backend: backendFlag(o.backend),
+    });
+    process.stdout.write(`${formatEstimate(estimate).join('\n')}\n`);
+    return estimate.fits ? 0 : 1;
+  }
   const out = resolve(o.out!);
   const log = (s: string) => process.stderr.write(`${s}\n`);
   let progress: Progress | null = null;
@@ -83,7 +96,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       dropout: n('dropout'), targets: o.targets, steps: n('steps'), batch: n('batch'), seq: n('seq'), accum: n('accum'),
       lr: n('lr'), schedule: o.schedule as ScheduleKind | undefined, warmup: n('warmup'), weightDecay: n('weight-decay'),
       maxGradNorm: n('max-grad-norm'), heldOut: n('held-out'), evalEvery: n('eval-every'), checkpointEvery: n('checkpoint-every'),
-      noPack: o['no-pack'], recompute: o.recompute, resume: o.resume, seed: n('seed'), backend: backendFlag(o.backend),
+      noPack: o['no-pack'], recompute: o.recompute, halfWeights: o['no-half-weights'] ? false : undefined, resume: o.resume, seed: n('seed'), backend: backendFlag(o.backend),
       checkpoint: folderStore(out), signal: cancel.signal, onProgress, onLog: log, countDevice: o.verbose,
     });
     try {

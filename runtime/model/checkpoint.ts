@@ -1,23 +1,24 @@
 // Loading a Hugging Face model folder: config.json, model.safetensors or a sharded
 // model.safetensors.index.json, and generation_config.json when present. Tensors are read one at a time
-// (each shard's header first, then each tensor's own byte range), converted from F32/F16/BF16 to float32 and
-// handed to the backend, so at no point are two full copies of the weights in memory. Only the tensors the
+// (each shard's header first, then each tensor's own byte range) and handed to the backend, so at no point are
+// two full copies of the weights in memory: a BF16/F16 matrix that stays in 2 bytes goes as its raw values
+// (Backend.weight's HalfBits; wasm copies them straight into its memory), anything else as float32. Only the tensors the
 // model needs are read; extra ones (e.g. old rotary inv_freq buffers) are left on disk.
 // The frozen matrices (linear weights, embedding, LM head) go through `backend.weight`, so a
-// WebGPU device with shader-f16 keeps them in half precision (halfWeights, default on); norms and biases stay
-// float32.
+// WebGPU device with shader-f16 keeps them in half precision, and WebAssembly does for checkpoints stored in
+// BF16/F16 (halfWeights; runtime/model/fits.ts `halfByDefault`); norms and biases stay float32.
 // Everything is checked before the first tensor is read: config.json (runtime/model/config.ts), the size of
 // the model against what the backend can hold, the index and that every shard it names exists, each shard's
 // header (its tensors must cover its data exactly). While reading, a tensor holding NaN or Inf is refused with
 // its name and count, so bad weights never turn into a silent NaN loss. Errors are OsteonErrors naming the file.
 // Not handled: PyTorch .bin checkpoints, quantised weights (rejected by runtime/model/config.ts).
-import { bad, parseSafetensorsHeader, safetensorsHeaderLength, type TensorEntry, toFloat32 } from '../safetensors.js';
-import type { Backend, Tensor } from '../backend.js';
+import { bad, parseSafetensorsHeader, safetensorsHeaderLength, type StoredTensor, type TensorEntry, toFloat32 } from '../safetensors.js';
+import type { Backend, HalfBits, Tensor } from '../backend.js';
 import { OsteonError, shown } from '../errors.js';
 import { type FileSource, readJsonFile } from './files.js';
 import { type ModelConfig, parseModelConfig } from './config.js';
 import { LlamaModel, weightShapes } from './llama.js';
-import { checkModelFits } from './fits.js';
+import { checkModelFits, halfByDefault } from './fits.js';
 
 const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
@@ -82,11 +83,45 @@ export function countNonFinite(values: Float32Array): number {
   return n;
 }
 
-/** Read the named tensors as float32, one at a time, and pass each to `take` (which uploads it). Shapes must
- *  match `wanted` exactly; a missing tensor or a shape mismatch names the tensor and the file. */
-export async function readTensors(
-  files: FileSource, wanted: Map<string, number[]>, take: (name: string, shape: number[], data: Float32Array) => void,
-): Promise<void> {
+/** How many 2-byte values (bfloat16 or float16 bits) are NaN or infinite: their exponent is all ones. */
+function countNonFiniteBits(data: HalfBits): number {
+  const mask = data.dtype === 'bfloat16' ? 0x7f80 : 0x7c00;
+  let n = 0;
+  for (let i = 0; i < data.bits.length; i++) if ((data.bits[i] & mask) === mask) n++;
+  return n;
+}
+
+/** One tensor as read from its shard, not yet converted; `where` names the shard for errors. */
+export interface ReadTensor { name: string; shape: number[]; stored: StoredTensor; where: string }
+
+/** The tensor's values as float32, refused with its name and count when any is NaN or infinite. */
+export function finiteFloat32(t: ReadTensor): Float32Array {
+  const values = toFloat32(t.stored);
+  refuseNonFinite(t, countNonFinite(values), values.length);
+  return values;
+}
+
+/** A BF16/F16 tensor's raw 2-byte values (no float32 copy), refused like finiteFloat32. */
+function finiteBits(t: ReadTensor): HalfBits {
+  const { bytes } = t.stored;
+  // A Uint16Array needs an even offset; a read into a shared pool may start at an odd one.
+  const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  const data: HalfBits = { dtype: t.stored.dtype === 'BF16' ? 'bfloat16' : 'float16', bits: new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2) };
+  refuseNonFinite(t, countNonFiniteBits(data), data.bits.length);
+  return data;
+}
+
+function refuseNonFinite(t: ReadTensor, nonFinite: number, total: number): void {
+  if (nonFinite) {
+    fail(t.where, `${t.where}: "${t.name}" holds ${nonFinite} NaN or infinite value(s) of ${total}; ` +
+      'the checkpoint is damaged (or was saved after training diverged): use another copy of the weights');
+  }
+}
+
+/** Read the named tensors one at a time, each shard's in file order, and pass each, unconverted, to `take`
+ *  (which converts and uploads it, so only one tensor's bytes are held at a time). Shapes must match `wanted`
+ *  exactly; a missing tensor or a shape mismatch names the tensor and the file. */
+export async function readTensors(files: FileSource, wanted: Map<string, number[]>, take: (t: ReadTensor) => void): Promise<void> {
   const opened = new Map<string, Shard>();
   const where = await shardMap(files, opened);
   const missing = [...wanted.keys()].filter((n) => !where.has(n));
@@ -99,25 +134,20 @@ export async function readTensors(
   for (const name of wanted.keys()) byShard.set(where.get(name)!, [...(byShard.get(where.get(name)!) ?? []), name]);
   for (const [path, names] of byShard) {
     const shard = opened.get(path) ?? await openShard(files, path);
+    const file = `${files.name}/${path}`;
     for (const name of names) {
       const e = shard.entries.get(name);
-      if (!e) fail(`${files.name}/${path}`, `${files.name}/${path} does not contain "${name}" although the index says so`);
+      if (!e) fail(file, `${file} does not contain "${name}" although the index says so`);
       const shape = wanted.get(name)!;
       if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
-        fail(`${files.name}/${path}`, `${files.name}/${path}: "${name}" is [${e.shape}] but config.json implies [${shape}] (config and weights do not match)`);
+        fail(file, `${file}: "${name}" is [${e.shape}] but config.json implies [${shape}] (config and weights do not match)`);
       }
       if (e.dtype !== 'F32' && e.dtype !== 'F16' && e.dtype !== 'BF16') {
-        fail(`${files.name}/${path}`, `${files.name}/${path}: "${name}" is ${e.dtype}; only F32, F16 and BF16 weights can be loaded`);
+        fail(file, `${file}: "${name}" is ${e.dtype}; only F32, F16 and BF16 weights can be loaded`);
       }
       const bytes = await files.read(path, { start: shard.dataStart + e.start, end: shard.dataStart + e.end });
-      if (bytes.byteLength !== e.end - e.start) bad(`${files.name}/${path}`, `"${name}" is cut short (truncated file)`);
-      const values = toFloat32({ name, dtype: e.dtype, shape: e.shape, bytes });
-      const nonFinite = countNonFinite(values);
-      if (nonFinite) {
-        fail(`${files.name}/${path}`, `${files.name}/${path}: "${name}" holds ${nonFinite} NaN or infinite value(s) of ${values.length}; ` +
-          'the checkpoint is damaged (or was saved after training diverged): use another copy of the weights');
-      }
-      take(name, shape, values);
+      if (bytes.byteLength !== e.end - e.start) bad(file, `"${name}" is cut short (truncated file)`);
+      take({ name, shape, stored: { name, dtype: e.dtype, shape: e.shape, bytes }, where: file });
     }
   }
 }
@@ -130,7 +160,8 @@ export interface LoadedModel {
 }
 
 export interface LoadOptions {
-  /** Store the 2-D weights with `backend.weight` (half precision where the backend offers it); default true. */
+  /** Store the 2-D weights with `backend.weight` (half precision where the backend offers it). Default: on
+   *  WebGPU, and on WebAssembly for checkpoints stored in BF16/F16 (runtime/model/fits.ts `halfByDefault`). */
   halfWeights?: boolean;
 }
 
@@ -139,13 +170,16 @@ export async function loadModel(backend: Backend, files: FileSource, options: Lo
   if (!(await files.exists('config.json'))) fail(files.name, `${files.name} has no config.json (is it a Hugging Face model folder?)`);
   const source = `${files.name}/config.json`;
   const config = parseModelConfig(await readJsonFile(files, 'config.json', 'config'), source);
-  const half = options.halfWeights ?? true;
-  checkModelFits(config, backend, source, half);
+  checkModelFits(config, backend, source, options.halfWeights);
   const generation = (await files.exists('generation_config.json')) ? await readJsonFile(files, 'generation_config.json', 'checkpoint') : null;
   const weights = new Map<string, Tensor>();
   try {
-    await readTensors(files, weightShapes(config), (name, shape, data) => weights.set(name,
-      half && shape.length === 2 ? backend.weight(shape, data, name) : backend.tensor(shape, data, name)));
+    await readTensors(files, weightShapes(config), (t) => {
+      const half = t.shape.length === 2 && halfByDefault(backend.name, options.halfWeights, t.stored.dtype);
+      // A 2-byte tensor goes to the backend as its raw values: wasm keeps them in 2 bytes with no float32 copy.
+      const data = half && t.stored.dtype !== 'F32' ? finiteBits(t) : finiteFloat32(t);
+      weights.set(t.name, half ? backend.weight(t.shape, data, t.name) : backend.tensor(t.shape, data as Float32Array, t.name));
+    });
   } catch (e) {
     for (const t of weights.values()) backend.dispose(t);
     throw e;

@@ -1,32 +1,55 @@
 // Will the model's weights fit the backend? Answered from config.json alone, before a byte of the weights
 // is read, so a model too large for this device fails at once with its size, the limit and what to do,
 // rather than after minutes of loading (or with a bare allocation error).
-// WebAssembly keeps every weight as float32 in one memory of at most 4 GiB (wasm32), beside activations and
-// the adapter; WebGPU stores each tensor in one buffer of at most maxBufferSize bytes, in float16 where the
-// device has shader-f16 and the tensor fits one binding (gpu/backend.ts `weight`), else float32.
-import type { Backend } from '../backend.js';
+// WebAssembly keeps every weight in one memory of at most 4 GiB (wasm32), beside activations and the adapter:
+// the 2-D weights as float16 (2 bytes) when half weights are on (`halfWeights`), the norms as float32. A model
+// whose weights still do not fit (3 B parameters and up) is refused here: splitting the weights over several
+// memories would need every kernel to address more than one memory (README, "Model size"). WebGPU stores each
+// tensor in one buffer of at most maxBufferSize bytes, in float16 where the device has shader-f16, else float32.
+import type { Backend, BackendName } from '../backend.js';
 import { OsteonError } from '../errors.js';
 import { type ModelConfig, bytes, weightCount } from './config.js';
 import { weightShapes } from './llama.js';
 
 /** WebAssembly memory that weights may take: 4 GiB less room for activations, the adapter and scratch. */
-const WASM_WEIGHT_BYTES = 3.5 * 1024 ** 3;
+export const WASM_WEIGHT_BYTES = 3.5 * 1024 ** 3;
+
+/** The dtypes a checkpoint stores in 2 bytes (safetensors names, and config.json's torch_dtype). */
+const TWO_BYTE = new Set(['F16', 'BF16', 'float16', 'bfloat16']);
+
+/** Whether a 2-D weight stored as `stored` (a safetensors dtype or torch_dtype) becomes a half-precision
+ *  weight: `halfWeights` when given; by default on WebGPU always (it has always stored f32 checkpoints in
+ *  float16 too), on WebAssembly only for checkpoints stored in 2 bytes, so a float32 checkpoint keeps its
+ *  exact values there. */
+export function halfByDefault(backend: BackendName, halfWeights: boolean | undefined, stored: unknown): boolean {
+  return halfWeights ?? (backend === 'webgpu' || TWO_BYTE.has(String(stored)));
+}
+
+/** Bytes the wasm backend keeps the model's weights in. */
+export function wasmWeightBytes(config: ModelConfig, halfWeights: boolean | undefined): number {
+  const half = halfByDefault('wasm', halfWeights, config.raw.torch_dtype);
+  let need = 0;
+  for (const [, shape] of weightShapes(config)) need += (half && shape.length === 2 ? 2 : 4) * shape.reduce((a, b) => a * b, 1);
+  return need;
+}
 
 /** Refuse a model the backend cannot hold, naming the size, the limit and what would fit. `source` is the
  *  config.json the sizes come from. */
-export function checkModelFits(config: ModelConfig, backend: Pick<Backend, 'name' | 'info'>, source: string, halfWeights: boolean): void {
+export function checkModelFits(config: ModelConfig, backend: Pick<Backend, 'name' | 'info'>, source: string, halfWeights: boolean | undefined): void {
   if (backend.name === 'wasm') {
-    const need = 4 * weightCount(config);
+    const need = wasmWeightBytes(config, halfWeights);
     if (need > WASM_WEIGHT_BYTES) {
-      throw new OsteonError('checkpoint', `${source}: the model's weights need ${bytes(need)} as float32, more than the wasm backend's ` +
-        `4 GiB memory holds beside the activations (at most ${bytes(WASM_WEIGHT_BYTES)} of weights); use the webgpu backend ` +
-        '(--backend webgpu), or a smaller model', source);
+      const as = halfByDefault('wasm', halfWeights, config.raw.torch_dtype) ? 'with float16 matrices' : 'as float32';
+      throw new OsteonError('checkpoint', `${source}: the model's ${(weightCount(config) / 1e9).toFixed(2)} B weights need ` +
+        `${bytes(need)} ${as}, more than the wasm backend's 4 GiB memory (wasm32) holds beside the activations (at most ` +
+        `${bytes(WASM_WEIGHT_BYTES)} of weights, about 1.7 B parameters in float16); use the webgpu backend ` +
+        '(--backend webgpu), or a smaller model' + (as === 'as float32' ? ' (or leave half weights on)' : ''), source);
     }
   }
   if (backend.name === 'webgpu') {
     const d = backend.info.details;
     const maxBuffer = Number(d.maxBufferSize), maxBinding = Number(d.maxStorageBufferBindingSize);
-    const half = halfWeights && d['shader-f16'] === true;
+    const half = (halfWeights ?? true) && d['shader-f16'] === true;
     for (const [name, shape] of weightShapes(config)) {
       const size = shape.reduce((a, b) => a * b, 1);
       const need = half && shape.length === 2 && 4 * size <= maxBinding ? 2 * size : 4 * size;

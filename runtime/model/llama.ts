@@ -77,6 +77,9 @@ interface ModelCache {
   final: Tensor; rstdF: Tensor; // last residual [Bt,T,D] (owned), [N]
 }
 
+/** Default bound in bytes on one chunk of logits in `forwardLoss` (LlamaModel.lossChunkBytes). */
+export const LOSS_CHUNK_BYTES = 64 * 2 ** 20;
+
 export class LlamaModel {
   /** Every adaptable projection by module path, in model order. */
   readonly linears = new Map<string, AdaptedLinear>();
@@ -89,7 +92,7 @@ export class LlamaModel {
   recompute = false;
   /** Bound in bytes on one chunk of logits (and one of their gradient) in `forwardLoss`: a chunk holds
    *  floor(lossChunkBytes / (4 V)) tokens, at least one. */
-  lossChunkBytes = 64 * 2 ** 20;
+  lossChunkBytes = LOSS_CHUNK_BYTES;
 
   /** `weights` as weightShapes(config) describes them; the model takes ownership. */
   constructor(readonly backend: Backend, readonly config: ModelConfig, weights: Map<string, Tensor>) {

@@ -3,6 +3,12 @@
 // sizes are checked once at the edge, so the kernels run unchecked. With more than one thread the memory is
 // shared and the heavy kernels (matmul, Bat, attention, cross-entropy, swiglu, add, dropout) are split among
 // worker threads (runtime/wasm/threads.ts); with one, the plain build/kernels.wasm runs on the calling thread.
+// Half-precision weights (`weight`): frozen matrices kept as float16, 2 bytes per element (asm/kernels/half.ts),
+// read by matmul (while packing its panels) and embedding (row by row) straight from that storage and widened
+// to f32 there, so every sum accumulates in f32; the ops that write a weight or walk it block by block
+// (matmul's C, blockDelta, blockAffine, batGrad) get a float32 copy for the call, written back rounded when
+// the op writes the weight, as on WebGPU. Conversions to and from the CPU go through a bounded scratch, so no
+// float32 copy of a whole weight is ever made for them.
 // It deliberately holds no typed-array view across calls: memory can grow inside any allocation, which detaches
 // (or, shared, outgrows) old views, so each access takes a fresh view of the current buffer.
 // Letters: see runtime/backend.ts.
@@ -10,7 +16,7 @@ import singleBytes from '../../build/kernels.wasm';
 import threadBytes from '../../build/kernels-threads.wasm';
 import { instantiate as instantiateSingle } from '../../build/kernels.js';
 import { instantiate as instantiateThreads } from '../../build/kernels-threads.js';
-import type { AdamWStep, BackendInfo, Tensor } from '../backend.js';
+import type { AdamWStep, BackendInfo, HalfBits, Tensor } from '../backend.js';
 import { CheckedBackend, type Kernels as BackendKernels, type OwnedTensor } from '../checked.js';
 import {
   type AttentionDims, type BatDims, type BlockDeltaDims, type CrossEntropyDims, type DecodeDims, type DropoutDims,
@@ -43,11 +49,15 @@ const MIN_CHUNK_SPAN = 128;
 const MEMORY_LIMIT = 4 * 1024 ** 3 - 65536;
 const MAX_PAGES = 65536;
 
+/** Elements converted at a time between float32 and a float16 weight (a 4 MiB float32 scratch). */
+const CONVERT_CHUNK = 1 << 20;
+
 const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
 
 class WasmTensor implements OwnedTensor {
   readonly size: number;
-  constructor(readonly shape: readonly number[], readonly label: string, public ptr: number, readonly owner: WasmKernels) {
+  constructor(readonly shape: readonly number[], readonly label: string, public ptr: number, readonly owner: WasmKernels,
+    readonly dtype: 'float32' | 'float16' = 'float32') {
     this.size = sizeOf(shape);
   }
   get disposed(): boolean {
@@ -68,7 +78,7 @@ class WasmKernels implements BackendKernels<WasmTensor> {
     this.info = {
       name: 'wasm',
       device: `WebAssembly SIMD128, ${threads} thread${threads > 1 ? 's' : ''}`,
-      details: { simd128: true, threads, memoryLimit: '4 GiB (wasm32)', matmulTile: '2x16 f32x4' },
+      details: { simd128: true, threads, memoryLimit: '4 GiB (wasm32)', matmulTile: '2x16 f32x4', halfWeights: 'float16' },
     };
     this.pack = this.alloc(threads * kernels.PACK_BYTES.value, 'matmul packing scratch');
   }
@@ -154,17 +164,72 @@ class WasmKernels implements BackendKernels<WasmTensor> {
     else this.view(t).fill(0);
     return t;
   }
-  createWeight(): null {
+  /** A float16 weight, or null (the caller then makes it float32) when a value is outside float16's range. */
+  createWeight(shape: readonly number[], label: string, data: Float32Array): WasmTensor | null {
+    const t = new WasmTensor(shape, label, this.alloc(sizeOf(shape) * 2, `weight ${label} [${shape.join(', ')}] (float16)`), this, 'float16');
+    if (this.narrowFrom(data, t) === 0) return t;
+    this.release(t);
     return null;
   }
+  /** A float16 weight from a checkpoint's 2-byte values, copied straight into linear memory (float16) or
+   *  rounded there in place (bfloat16); null when a bfloat16 value is outside float16's range. */
+  createWeightBits(shape: readonly number[], label: string, data: HalfBits): WasmTensor | null {
+    const t = new WasmTensor(shape, label, this.alloc(sizeOf(shape) * 2, `weight ${label} [${shape.join(', ')}] (float16)`), this, 'float16');
+    new Uint16Array(this.kernels.memory.buffer, t.ptr, t.size).set(data.bits);
+    if (data.dtype === 'float16' || this.kernels.bf16ToHalf(t.ptr, t.size) === 0) return t;
+    this.release(t);
+    return null;
+  }
+  /** t (float16) = data rounded, through a bounded float32 scratch; returns how many values overflowed. */
+  private narrowFrom(data: Float32Array, t: WasmTensor): number {
+    let overflow = 0;
+    this.withScratch(Math.min(t.size, CONVERT_CHUNK) * 4, `float16 conversion of ${t.label}`, (scratch) => {
+      for (let at = 0; at < t.size; at += CONVERT_CHUNK) {
+        const part = data.subarray(at, at + CONVERT_CHUNK);
+        new Float32Array(this.kernels.memory.buffer, scratch, part.length).set(part);
+        overflow += this.kernels.narrow(scratch, t.ptr + at * 2, part.length);
+      }
+    });
+    return overflow;
+  }
   async read(t: WasmTensor): Promise<Float32Array> {
-    return this.view(t).slice();
+    if (t.dtype === 'float32') return this.view(t).slice();
+    const out = new Float32Array(t.size);
+    this.withScratch(Math.min(t.size, CONVERT_CHUNK) * 4, `float32 view of ${t.label}`, (scratch) => {
+      for (let at = 0; at < t.size; at += CONVERT_CHUNK) {
+        const n = Math.min(CONVERT_CHUNK, t.size - at);
+        this.kernels.widen(t.ptr + at * 2, scratch, n);
+        out.set(new Float32Array(this.kernels.memory.buffer, scratch, n), at);
+      }
+    });
+    return out;
   }
   write(t: WasmTensor, src: Float32Array): void {
-    this.view(t).set(src);
+    if (t.dtype === 'float32') this.view(t).set(src);
+    else this.overflowed(t, this.narrowFrom(src, t));
   }
-  copy(src: WasmTensor, dst: WasmTensor): void {
-    this.view(dst).set(this.view(src));
+  copy(src: WasmTensor, dst: WasmTensor, count: number): void {
+    const k = this.kernels;
+    if (src.dtype === 'float16' && dst.dtype === 'float32') k.widen(src.ptr, dst.ptr, count);
+    else if (src.dtype === 'float32' && dst.dtype === 'float16') this.overflowed(dst, k.narrow(src.ptr, dst.ptr, count));
+    else new Uint8Array(k.memory.buffer).copyWithin(dst.ptr, src.ptr, src.ptr + count * (src.dtype === 'float16' ? 2 : 4));
+  }
+  /** A float16 weight written with values it cannot hold is an error naming it (they were stored as infinity). */
+  private overflowed(t: WasmTensor, count: number): void {
+    if (count > 0) {
+      throw new Error(`[wasm] ${count} value(s) written to ${t.label} exceed float16's range (65504); load the model with ` +
+        'halfWeights: false');
+    }
+  }
+  /** Run `use` on t's float32 form: t itself, or (float16) a float32 copy for the call, narrowed back into t
+   *  afterwards when `writeBack`. */
+  private asF32(t: WasmTensor, writeBack: boolean, use: (ptr: number) => void): void {
+    if (t.dtype === 'float32') return use(t.ptr);
+    this.withScratch(t.size * 4, `float32 copy of ${t.label}`, (wide) => {
+      this.kernels.widen(t.ptr, wide, t.size);
+      use(wide);
+      if (writeBack) this.overflowed(t, this.kernels.narrow(wide, t.ptr, t.size));
+    });
   }
   release(t: WasmTensor): void {
     if (this.k) this.k.free(t.ptr);
@@ -179,8 +244,9 @@ class WasmKernels implements BackendKernels<WasmTensor> {
   matmul(a: WasmTensor, b: WasmTensor, c: WasmTensor, d: MatmulDims): void {
     // Whole batch entries per chunk when there are enough (asm/kernels/matmul.ts), else slices of C.
     const most = d.batch >= this.threads ? d.batch : Math.floor(Math.max(d.m, d.n) / MIN_CHUNK_SPAN);
-    this.run('matmul', this.chunks(d.batch * d.m * d.n * d.k, MIN_PARALLEL_MACS, most), a.ptr, b.ptr, c.ptr,
-      d.batch, d.m, d.n, d.k, d.transA, d.transB, d.alpha, d.accumulate, this.pack);
+    // A float16 C (merging LoRA into a half-precision weight) is accumulated in float32, then rounded back.
+    this.asF32(c, true, (cp) => this.run('matmul', this.chunks(d.batch * d.m * d.n * d.k, MIN_PARALLEL_MACS, most), a.ptr, b.ptr, cp,
+      d.batch, d.m, d.n, d.k, d.transA, d.transB, a.dtype === 'float16', b.dtype === 'float16', d.alpha, d.accumulate, this.pack));
   }
   fold(wide: WasmTensor, narrow: WasmTensor, d: FoldDims): void {
     this.kernels.fold(wide.ptr, narrow.ptr, d.rows, d.wide, d.narrow);
@@ -189,15 +255,15 @@ class WasmKernels implements BackendKernels<WasmTensor> {
     this.kernels.tile(narrow.ptr, wide.ptr, d.rows, d.wide, d.narrow);
   }
   blockDelta(b: WasmTensor, w: WasmTensor, d: BlockDeltaDims, sign: 1 | -1): void {
-    this.withScratch(d.m * d.r * 4, `blockDelta scratch [${d.m}, ${d.r}]`,
-      (scratch) => this.kernels.blockDelta(b.ptr, w.ptr, d.out, d.inF, d.r, d.m, sign, scratch));
+    this.asF32(w, true, (wp) => this.withScratch(d.m * d.r * 4, `blockDelta scratch [${d.m}, ${d.r}]`,
+      (scratch) => this.kernels.blockDelta(b.ptr, wp, d.out, d.inF, d.r, d.m, sign, scratch)));
   }
   blockAffine(w: WasmTensor, m: WasmTensor, c: WasmTensor, dst: WasmTensor, d: BatDims): void {
     const chunks = this.chunks(d.out * d.inF * d.r, MIN_PARALLEL_MACS, d.out / d.r);
     const threads = chunks > 1 ? this.threads : 1;
     // I + m_i, one [R, R] square per thread (asm/kernels/bat.ts).
-    this.withScratch(threads * d.r * d.r * 4, `blockAffine I + m [${threads}, ${d.r}, ${d.r}]`, (shifted) =>
-      this.run('blockAffine', chunks, w.ptr, m.ptr, c.ptr, dst.ptr, d.out, d.inF, d.r, shifted, this.pack));
+    this.asF32(w, false, (wp) => this.withScratch(threads * d.r * d.r * 4, `blockAffine I + m [${threads}, ${d.r}, ${d.r}]`,
+      (shifted) => this.run('blockAffine', chunks, wp, m.ptr, c.ptr, dst.ptr, d.out, d.inF, d.r, shifted, this.pack)));
   }
   batGrad(w: WasmTensor, g: WasmTensor, x: WasmTensor, db: WasmTensor, d: BatDims): void {
     const group = this.kernels.BAT_GROUP.value;
@@ -206,12 +272,12 @@ class WasmKernels implements BackendKernels<WasmTensor> {
     const chunks = this.chunks(d.n * d.out * d.inF, MIN_PARALLEL_MACS, Math.ceil(d.out / d.r / 2));
     const threads = chunks > 1 ? this.threads : 1;
     // A few [R, I] strips of g^T x per thread at a time, never the whole [O, I] product.
-    this.withScratch(threads * group * d.r * d.inF * 4, `batGrad strips [${threads}, ${group}, ${d.r}, ${d.inF}]`,
-      (strips) => this.run('batGrad', chunks, w.ptr, g.ptr, x.ptr, db.ptr, d.n, d.out, d.inF, d.r, strips, this.pack));
+    this.asF32(w, false, (wp) => this.withScratch(threads * group * d.r * d.inF * 4, `batGrad strips [${threads}, ${group}, ${d.r}, ${d.inF}]`,
+      (strips) => this.run('batGrad', chunks, wp, g.ptr, x.ptr, db.ptr, d.n, d.out, d.inF, d.r, strips, this.pack)));
   }
 
   embedding(ids: Int32Array, table: WasmTensor, out: WasmTensor, d: EmbeddingDims): void {
-    this.withHostData(ids, `embedding ids [${d.n}]`, (p) => this.kernels.embedding(p, table.ptr, out.ptr, d.n, d.width));
+    this.withHostData(ids, `embedding ids [${d.n}]`, (p) => this.kernels.embedding(p, table.ptr, out.ptr, d.n, d.width, table.dtype === 'float16'));
   }
   rmsNorm(x: WasmTensor, w: WasmTensor, eps: number, y: WasmTensor, rstd: WasmTensor, d: RowDims): void {
     this.kernels.rmsNorm(x.ptr, w.ptr, eps, y.ptr, rstd.ptr, d.n, d.width);
