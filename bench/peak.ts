@@ -1,7 +1,7 @@
 // The arithmetic peak of the device a platform runs on, measured in the same run as the matmul sweep, so
 // that each matmul figure can be read as a fraction of what the hardware (or the software driver) can do:
 // WebGPU: a WGSL kernel of eight independent vec4 fused multiply-add chains per invocation, over enough
-// invocations to fill the device; WebAssembly: asm/peak (the matmul kernel's own multiply-add mix with its
+// invocations to fill the device; WebAssembly: asm/peak (the matmul kernel's own micro-kernel with its
 // operands always in L1) on one thread, times the backend's thread count. Both are upper bounds no real
 // kernel reaches; what matters is the ratio.
 import peakWasm from '../build/peak.wasm';
@@ -75,9 +75,10 @@ export async function webgpuPeak(): Promise<number | null> {
 /** f32 GFLOP/s of one WebAssembly thread. */
 export async function wasmThreadPeak(): Promise<number> {
   const peak = new WebAssembly.Instance(new WebAssembly.Module(peakWasm as Uint8Array<ArrayBuffer>), {}).exports as unknown as PeakModule;
-  const steps = 4_000_000;
+  const calls = 60_000;
+  const steps = calls * (peak.STEPS_PER_CALL.value as number);
   return best(async () => {
-    peak.microSteps(steps);
+    peak.microCalls(calls);
     return steps * 64;
   });
 }

@@ -104,7 +104,7 @@ async function devicePeak(b: Backend): Promise<{ gflops: number; result: Workloa
   if (b.name === 'wasm') {
     const threads = Number(b.info.details.threads ?? 1);
     gflops = (await wasmThreadPeak()) * threads;
-    how = `the matmul kernel's multiply-add mix from L1, one thread's rate x ${threads} thread${threads > 1 ? 's' : ''}`;
+    how = `the matmul micro-kernel on L1-resident panels, one thread's rate x ${threads} thread${threads > 1 ? 's' : ''}`;
   } else if (b.name === 'webgpu') {
     gflops = await webgpuPeak();
     how = 'vec4 fused multiply-adds on registers over the whole device';

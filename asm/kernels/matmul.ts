@@ -136,7 +136,7 @@ function packB(b: usize, ldb: i32, transB: bool, half: bool, p0: i32, kc: i32, j
 }
 
 /** C[0:2, 0:16] (= | +=) A panel [kc, MR] x B panel [kc, NR]; `ldc` in bytes. */
-function micro(kc: i32, a: usize, b: usize, c: usize, ldc: usize, add: bool): void {
+export function micro(kc: i32, a: usize, b: usize, c: usize, ldc: usize, add: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
