@@ -77,14 +77,20 @@ export function methods(out: number, inF: number, r = 64): { name: string; confi
   return list;
 }
 
+/** Milliseconds per call of `fn`, one sample per repetition. A sample times as many calls as fill SAMPLE_MS,
+ *  because a page that is not cross-origin isolated rounds performance.now() to 0.1 ms, and a call can be
+ *  shorter than that. */
 async function repeat(suite: Suite, fn: () => Promise<void>): Promise<number[]> {
-  await fn(); // warm-up: pipelines, allocations, JIT
+  const SAMPLE_MS = 2;
+  let calls = 0;
+  const warm = performance.now();
+  do { await fn(); calls++; } while (performance.now() - warm < SAMPLE_MS); // warm-up: pipelines, allocations, JIT
   const times: number[] = [];
   const start = performance.now();
   while (times.length < suite.minRuns || (performance.now() - start < suite.minMs && times.length < 50)) {
     const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
+    for (let i = 0; i < calls; i++) await fn();
+    times.push((performance.now() - t0) / calls);
   }
   return times;
 }
@@ -211,12 +217,6 @@ export function randomModel(b: Backend, layers: number): LlamaModel {
   return new LlamaModel(b, config, weights);
 }
 
-function freeModel(model: LlamaModel): void {
-  const seen = new Set<Tensor>();
-  for (const t of model.namedWeights().values()) if (!seen.has(t)) { seen.add(t); model.backend.dispose(t); }
-  for (const l of model.linears.values()) for (const a of l.adapters.values()) for (const t of [...Object.values(a.params), ...Object.values(a.grads)]) model.backend.dispose(t);
-}
-
 /** A whole training step (forward, backward, AdamW) per method, and the frozen model's forward + backward.
  *  Check: the first loss of a random model is finite and near ln V (it predicts nearly uniformly). */
 export async function trainWorkload(b: Backend, suite: Suite): Promise<WorkloadResult[]> {
@@ -249,7 +249,7 @@ export async function trainWorkload(b: Backend, suite: Suite): Promise<WorkloadR
       times.push(performance.now() - t0);
     }
     trainer?.dispose();
-    freeModel(model);
+    model.dispose();
     const name = m.config?.variant === 'lora' ? 'lora r=32' : m.name;
     const one = (v: number, unit: string): Stat => ({ median: v, min: v, max: v, n: 1, unit });
     out.push({
@@ -298,7 +298,7 @@ export async function generateWorkload(b: Backend, suite: Suite): Promise<Worklo
     if (r) decode.push(performance.now() - t0);
     cache.dispose();
   }
-  freeModel(model);
+  model.dispose();
   return [{
     workload: 'generate', case: `SmolLM-135M shape, ${layers} layer${layers > 1 ? 's' : ''}, prompt ${prompt}, ${newTokens} new tokens`,
     check: `passed: cached decode vs full forward within ${tolerance} (${err.toExponential(1)})`,

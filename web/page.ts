@@ -6,7 +6,7 @@
 // script driving the browser can call either.
 import * as osteon from '../runtime/browser.js';
 import type { FinetuneEvent, Variant } from '../runtime/browser.js';
-import type { FromWorker, PageData, PageModel, PageOptions, SavedRun, ToWorker } from './protocol.js';
+import { type FromWorker, type PageData, type PageModel, type PageOptions, type SavedRun, type ToWorker, sourceName } from './protocol.js';
 
 const $ = <T extends HTMLElement = HTMLInputElement>(id: string) => document.getElementById(id) as T;
 
@@ -272,8 +272,7 @@ worker.onerror = (e) => {
 function resume(): void {
   const run = state.saved;
   if (!run) return;
-  const picked = (m: PageModel | PageData) => (m === undefined ? null : typeof m === 'string' ? m : Array.isArray(m) ? `${m.length} files` : m.name);
-  if (run.modelName !== picked(model) || run.dataName !== picked(data)) {
+  if (run.modelName !== sourceName(model) || run.dataName !== sourceName(data)) {
     showError(`To resume, choose the same model (${run.modelName ?? 'built-in'}) and data (${run.dataName ?? 'built-in'}) as the interrupted run.`);
     return;
   }

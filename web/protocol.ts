@@ -7,6 +7,10 @@ export type PageModel = File[] | FileSystemDirectoryHandle | string | undefined;
 /** Data as the page holds it: a picked file or a URL; none = built-in. */
 export type PageData = File | string | undefined;
 
+/** How a run names its model or data, to ask for the same ones again on resume (null: built-in). */
+export const sourceName = (m: PageModel | PageData): string | null =>
+  m === undefined ? null : typeof m === 'string' ? m : Array.isArray(m) ? `${m.length} files` : m.name;
+
 /** The training choices the page offers (a subset of FinetuneOptions; empty = the library's default). */
 export interface PageOptions {
   model?: PageModel;

@@ -3,7 +3,7 @@
 // page is cross-origin isolated). Checkpoints go to the Origin Private File System with a small record of
 // the run (run.json), so a reloaded page can resume where the last checkpoint left off.
 import * as osteon from '../runtime/browser.js';
-import type { FromWorker, PageModel, PageOptions, SavedRun, ToWorker } from './protocol.js';
+import { type FromWorker, type PageOptions, type SavedRun, type ToWorker, sourceName } from './protocol.js';
 
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
 const store = osteon.opfsStore('osteon/run');
@@ -21,9 +21,6 @@ function backend(choice: PageOptions['backend']): Promise<osteon.Backend> {
   return b;
 }
 
-const nameOf = (m: PageModel | File | string | undefined): string | null =>
-  m === undefined ? null : typeof m === 'string' ? m : Array.isArray(m) ? `${m.length} files` : m.name;
-
 async function readSaved(): Promise<SavedRun | null> {
   const bytes = await store.get(RUN);
   return bytes ? JSON.parse(new TextDecoder().decode(bytes)) as SavedRun : null;
@@ -32,7 +29,7 @@ const writeSaved = (run: SavedRun) => store.put(RUN, new TextEncoder().encode(JS
 
 async function train(options: PageOptions, resume: boolean): Promise<void> {
   const { model, data, backend: choice, ...rest } = options;
-  const saved: SavedRun = { options: { ...rest, backend: choice }, modelName: nameOf(model), dataName: nameOf(data), step: 0, steps: 0, done: false };
+  const saved: SavedRun = { options: { ...rest, backend: choice }, modelName: sourceName(model), dataName: sourceName(data), step: 0, steps: 0, done: false };
   cancel = new AbortController();
   let step = 0;
   try {

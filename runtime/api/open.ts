@@ -54,22 +54,6 @@ export async function openModel(backend: Backend, source: FolderSource | undefin
   return { ...loaded, files, tokenizer, eos, source: builtin ? 'built-in' : describeSource(source), builtin };
 }
 
-/** Free every tensor the model holds (base weights, adapters and their gradients), so a backend the caller
- *  keeps for the next job does not carry this one's memory. */
-export function releaseModel(opened: OpenedModel): void {
-  const b = opened.model.backend;
-  const seen = new Set<unknown>();
-  const free = (t: { size: number }) => {
-    if (seen.has(t)) return;
-    seen.add(t);
-    b.dispose(t as Parameters<typeof b.dispose>[0]);
-  };
-  for (const t of opened.model.namedWeights().values()) free(t);
-  for (const linear of opened.model.linears.values()) {
-    for (const a of linear.adapters.values()) for (const t of [...Object.values(a.params), ...Object.values(a.grads)]) free(t);
-  }
-}
-
 export interface ModelOptions {
   backend?: BackendOption;
   /** A model folder (default: the built-in model). */
@@ -96,7 +80,7 @@ export async function openSession(o: ModelOptions): Promise<{ opened: OpenedMode
     opened, backend,
     close() {
       if (owned) backend.destroy();
-      else releaseModel(opened);
+      else opened.model.dispose();
     },
   };
 }

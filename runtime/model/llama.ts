@@ -138,6 +138,16 @@ export class LlamaModel {
     return out;
   }
 
+  /** Free every tensor the model owns: its weights (the tied embedding once), and each adapter's parameters
+   *  and gradients, so a backend kept for the next job carries none of this one's memory. */
+  dispose(): void {
+    const tensors = new Set(this.namedWeights().values());
+    for (const linear of this.linears.values()) {
+      for (const a of linear.adapters.values()) for (const t of [...Object.values(a.params), ...Object.values(a.grads)]) tensors.add(t);
+    }
+    for (const t of tensors) this.backend.dispose(t);
+  }
+
   /** Switch every adapter of the model on or off (PEFT's enable_adapter_layers / disable_adapter_layers). */
   setAdaptersEnabled(enabled: boolean): void {
     for (const linear of this.linears.values()) linear.enabled = enabled;
