@@ -30,7 +30,8 @@ import { NARROW, WIDEN } from './half.js';
 import { matmulTensors } from './matmul.js';
 import { ADAMW, SUM_SQUARES } from './optimizer.js';
 import { HostUploads, ScratchBuffer } from './reusable.js';
-import { RMS_NORM, RMS_NORM_BACKWARD } from './rmsNorm.js';
+import { RMS_NORM, RMS_NORM_BACKWARD, RMS_NORM_WEIGHT_GRAD } from './rmsNorm.js';
+import { embeddingBackward } from './embeddingBackward.js';
 import { ROPE } from './rope.js';
 
 class GpuTensor implements OwnedTensor {
@@ -218,11 +219,17 @@ class GpuKernels implements Kernels<GpuTensor> {
   embedding(ids: Int32Array, table: GpuTensor, out: GpuTensor, d: EmbeddingDims): void {
     embedding(this.ctx, `embedding ${out.label} <- ${table.label}`, ids, buf(table), buf(out), d, isHalf(table));
   }
+  embeddingBackward(ids: Int32Array, dout: GpuTensor, dtable: GpuTensor, d: EmbeddingDims, accumulate: boolean): void {
+    embeddingBackward(this.ctx, `embeddingBackward ${dtable.label} += d ${dout.label}`, ids, buf(dout), buf(dtable), d, accumulate);
+  }
   rmsNorm(x: GpuTensor, w: GpuTensor, eps: number, y: GpuTensor, rstd: GpuTensor, d: RowDims): void {
     this.ctx.launch(RMS_NORM, `rmsNorm ${y.label} <- ${x.label}`, { ...d, eps }, [buf(x), buf(w), buf(y), buf(rstd)]);
   }
   rmsNormBackward(x: GpuTensor, w: GpuTensor, rstd: GpuTensor, dy: GpuTensor, dx: GpuTensor, d: RowDims): void {
     this.ctx.launch(RMS_NORM_BACKWARD, `rmsNormBackward ${dx.label} += d ${x.label}`, d, [buf(x), buf(w), buf(rstd), buf(dy), buf(dx)]);
+  }
+  rmsNormWeightGrad(x: GpuTensor, rstd: GpuTensor, dy: GpuTensor, dw: GpuTensor, d: RowDims): void {
+    this.ctx.launch(RMS_NORM_WEIGHT_GRAD, `rmsNormWeightGrad ${dw.label} <- ${x.label}`, d, [buf(x), buf(rstd), buf(dy), buf(dw)]);
   }
   rope(x: GpuTensor, table: Float32Array, d: RopeDims, sign: 1 | -1): void {
     if (this.rotary?.table !== table) this.rotary = { table, buffer: this.uploads.buffer('rope cos/sin', table) };

@@ -160,12 +160,19 @@ export interface Backend {
   /** out[n, :] = table[ids[n], :].  ids [N] (CPU), table [V, D] (may be a float16 weight), out [N, D]
    *  (overwritten). An id outside [0, V) throws. */
   embedding(ids: Int32Array, table: Tensor, out: Tensor): void;
+  /** dtable[ids[n], :] += dout[n, :] (the gradient of `embedding`; repeated ids add up). Without
+   *  `accumulate`, dtable is zeroed first.  ids [N] (CPU, checked as for embedding), dout [N, D], dtable [V, D]. */
+  embeddingBackward(ids: Int32Array, dout: Tensor, dtable: Tensor, accumulate: boolean): void;
   /** y[n, d] = x[n, d] * rstd[n] * w[d] with rstd[n] = 1 / sqrt(mean_d x[n, d]^2 + eps).
    *  x, y [N, D]; w [D]; rstd [N] (written; backward needs it). */
   rmsNorm(x: Tensor, w: Tensor, eps: number, y: Tensor, rstd: Tensor): void;
   /** dx [N, D] += the input gradient of rmsNorm for dy [N, D], given x, w and rstd from the forward pass.
-   *  Accumulates, so a residual stream's gradient can be passed as dx. The weight w is frozen (no dw). */
+   *  Accumulates, so a residual stream's gradient can be passed as dx. The weight's gradient is separate
+   *  (rmsNormWeightGrad), as only full fine-tuning wants it. */
   rmsNormBackward(x: Tensor, w: Tensor, rstd: Tensor, dy: Tensor, dx: Tensor): void;
+  /** dw[d] = sum_n dy[n, d] x[n, d] rstd[n] (overwritten): the gradient of rmsNorm's weight.
+   *  x, dy [N, D]; rstd [N] from the forward pass; dw [D]. */
+  rmsNormWeightGrad(x: Tensor, rstd: Tensor, dy: Tensor, dw: Tensor): void;
   /** Rotary embedding in place, rotate-half convention: for each head and i < E/2, with
    *  a = positions[n] * invFreq[i]: (x_i, x_{i+E/2}) <- (x_i cos a - x_{i+E/2} sin a, x_{i+E/2} cos a + x_i sin a).
    *  x [N, Hx * E] (any head count Hx), positions [N] (CPU), invFreq [E/2] (CPU). */

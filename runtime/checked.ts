@@ -53,8 +53,10 @@ export interface Kernels<T extends OwnedTensor> {
   blockAffine(w: T, m: T, c: T, dst: T, d: BatDims): void;
   batGrad(w: T, g: T, x: T, db: T, d: BatDims): void;
   embedding(ids: Int32Array, table: T, out: T, d: EmbeddingDims): void;
+  embeddingBackward(ids: Int32Array, dout: T, dtable: T, d: EmbeddingDims, accumulate: boolean): void;
   rmsNorm(x: T, w: T, eps: number, y: T, rstd: T, d: RowDims): void;
   rmsNormBackward(x: T, w: T, rstd: T, dy: T, dx: T, d: RowDims): void;
+  rmsNormWeightGrad(x: T, rstd: T, dy: T, dw: T, d: RowDims): void;
   /** Rotate x by angle sign * a, with the cos/sin table of `ropeTable`. */
   rope(x: T, table: Float32Array, d: RopeDims, sign: 1 | -1): void;
   attention(q: T, k: T, v: T, out: T, lse: T, d: AttentionDims): void;
@@ -214,6 +216,12 @@ export class CheckedBackend<T extends OwnedTensor> implements Backend {
     const d = embeddingDims(ids, table, out);
     this.k.embedding(ids, this.own(table), this.f32('embedding', out), d);
   }
+  embeddingBackward(ids: Int32Array, dout: Tensor, dtable: Tensor, accumulate: boolean): void {
+    this.k.enter('embeddingBackward');
+    const d = embeddingDims(ids, dtable, dout, 'embeddingBackward');
+    const [dt, tt] = this.all('embeddingBackward', [dout, dtable]);
+    this.k.embeddingBackward(ids, dt, tt, d, accumulate);
+  }
   rmsNorm(x: Tensor, w: Tensor, eps: number, y: Tensor, rstd: Tensor): void {
     this.k.enter('rmsNorm');
     const d = rmsNormDims('rmsNorm', x, w, rstd, y);
@@ -225,6 +233,12 @@ export class CheckedBackend<T extends OwnedTensor> implements Backend {
     const d = rmsNormDims('rmsNormBackward', x, w, rstd, dy, dx);
     const [xt, wt, rt, dyt, dxt] = this.all('rmsNormBackward', [x, w, rstd, dy, dx]);
     this.k.rmsNormBackward(xt, wt, rt, dyt, dxt, d);
+  }
+  rmsNormWeightGrad(x: Tensor, rstd: Tensor, dy: Tensor, dw: Tensor): void {
+    this.k.enter('rmsNormWeightGrad');
+    const d = rmsNormDims('rmsNormWeightGrad', x, dw, rstd, dy);
+    const [xt, rt, dyt, dwt] = this.all('rmsNormWeightGrad', [x, rstd, dy, dw]);
+    this.k.rmsNormWeightGrad(xt, rt, dyt, dwt, d);
   }
   rope(x: Tensor, positions: Int32Array, invFreq: Float32Array): void {
     this.rotate('rope', x, positions, invFreq, 1);

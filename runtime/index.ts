@@ -1,6 +1,6 @@
 // The platform-neutral public API of osteon (the same in Node and browsers).
 // The jobs: fine-tune, evaluate, generate, merge (runtime/api/), over sources and checkpoint stores.
-export { finetune, METHODS, CHECKPOINT_KEY, type FinetuneOptions, type FinetuneEvent, type FinetuneResult } from './api/finetune.js';
+export { finetune, METHODS, type Method, CHECKPOINT_KEY, type FinetuneOptions, type FinetuneEvent, type FinetuneResult } from './api/finetune.js';
 export { estimateFinetune, formatEstimate, type MemoryEstimate } from './api/estimate.js';
 export { evaluate, type EvaluateOptions } from './api/evaluate.js';
 export { generate, type GenerateOptions } from './api/generate.js';

@@ -114,12 +114,12 @@ export function batGradDims(w: Tensor, g: Tensor, x: Tensor, db: Tensor): BatDim
 /** ids [N], table [V, D], out [N, D]. */
 export interface EmbeddingDims { n: number; vocab: number; width: number }
 
-export function embeddingDims(ids: Int32Array, table: Tensor, out: Tensor): EmbeddingDims {
-  if (table.shape.length !== 2) fail('embedding', `table ${fmt(table)} must be [vocab, width]`);
+export function embeddingDims(ids: Int32Array, table: Tensor, out: Tensor, op = 'embedding'): EmbeddingDims {
+  if (table.shape.length !== 2) fail(op, `table ${fmt(table)} must be [vocab, width]`);
   const [vocab, width] = table.shape;
-  if (out.size !== ids.length * width) fail('embedding', `${fmt(out)} must hold ${ids.length} rows of ${width}`);
+  if (out.size !== ids.length * width) fail(op, `${fmt(out)} must hold ${ids.length} rows of ${width}`);
   for (let n = 0; n < ids.length; n++) {
-    if (!(ids[n] >= 0 && ids[n] < vocab)) fail('embedding', `token id ${ids[n]} at position ${n} is outside the vocabulary of ${vocab} (wrong tokenizer for this model?)`);
+    if (!(ids[n] >= 0 && ids[n] < vocab)) fail(op, `token id ${ids[n]} at position ${n} is outside the vocabulary of ${vocab} (wrong tokenizer for this model?)`);
   }
   return { n: ids.length, vocab, width };
 }

@@ -14,7 +14,7 @@ import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { F32_REL } from './tolerances.js';
 import { fastBackends, randomArray, relError } from './helpers.js';
 
-type Op = 'embedding' | 'rmsNorm' | 'rmsNormBackward' | 'rope' | 'ropeBackward' | 'attention' | 'attentionBackward' |
+type Op = 'embedding' | 'embeddingBackward' | 'rmsNorm' | 'rmsNormBackward' | 'rmsNormWeightGrad' | 'rope' | 'ropeBackward' | 'attention' | 'attentionBackward' |
   'attentionDecode' | 'swiglu' | 'swigluBackward' | 'add' | 'crossEntropy' | 'adamw' | 'sumSquares' | 'dropout';
 /** What the cases call: the training ops, and generation's cached attention. */
 type Ops = Backend;
@@ -68,17 +68,24 @@ async function agree(op: Op, what: string, run: (s: Scope) => Promise<Record<str
   }
 }
 
-kernels('embedding: 1000-row table, first and last ids, repeats', async () => {
+kernels('embedding and its gradient: 1000-row table, first and last ids, repeats', async () => {
   const ids = Int32Array.from([0, 999, 17, 17, 512, 3, 998]);
   await agree('embedding', 'V=1000 D=24', async (s) => {
     const out = s.t([ids.length, 24], 1);
     s.b.embedding(ids, s.t([1000, 24], 2), out);
     return { out };
   });
+  for (const accumulate of [false, true]) {
+    await agree('embeddingBackward', `V=1000 D=24 accumulate=${accumulate}`, async (s) => {
+      const dtable = s.t([1000, 24], 3);
+      s.b.embeddingBackward(ids, s.t([ids.length, 24], 4), dtable, accumulate);
+      return { dtable };
+    });
+  }
 });
 
 for (const [n, d] of [[1, 16], [5, 70], [3, 200]]) {
-  kernels(`rmsNorm forward and backward (accumulating): ${n} rows of ${d}`, async () => {
+  kernels(`rmsNorm forward, backward (accumulating) and weight gradient: ${n} rows of ${d}`, async () => {
     await agree('rmsNorm', `${n}x${d}`, async (s) => {
       const y = s.t([n, d]), rstd = s.t([n]);
       s.b.rmsNorm(s.t([n, d], 3, 2), s.t([d], 4), 1e-5, y, rstd);
@@ -90,6 +97,13 @@ for (const [n, d] of [[1, 16], [5, 70], [3, 200]]) {
       const dx = s.t([n, d], 5);
       s.b.rmsNormBackward(x, w, rstd, s.t([n, d], 6), dx);
       return { dx };
+    });
+    await agree('rmsNormWeightGrad', `${n}x${d}`, async (s) => {
+      const x = s.t([n, d], 3, 2), rstd = s.t([n]);
+      s.b.rmsNorm(x, s.t([d], 4), 1e-5, s.t([n, d]), rstd);
+      const dw = s.t([d], 7);
+      s.b.rmsNormWeightGrad(x, rstd, s.t([n, d], 6), dw);
+      return { dw };
     });
   });
 }
@@ -276,7 +290,7 @@ kernels('attentionDecode: a cache too small for the new tokens is refused', asyn
 });
 
 kernels('every op ran on webgpu (required when OSTEON_REQUIRE_WEBGPU=1)', async () => {
-  const all: Op[] = ['embedding', 'rmsNorm', 'rmsNormBackward', 'rope', 'ropeBackward', 'attention', 'attentionBackward', 'attentionDecode',
+  const all: Op[] = ['embedding', 'embeddingBackward', 'rmsNorm', 'rmsNormBackward', 'rmsNormWeightGrad', 'rope', 'ropeBackward', 'attention', 'attentionBackward', 'attentionDecode',
     'swiglu', 'swigluBackward', 'add', 'crossEntropy', 'adamw', 'sumSquares', 'dropout'];
   for (const [name, ops] of ran) console.log(`  model kernels on ${name}: ${ops.size} of ${all.length} ops`);
   if (!ran.size) console.warn('skipped: no fast backend implements the model ops (compared with the reference only)');

@@ -57,6 +57,33 @@ ops('rmsNorm backward (accumulating into dx)', async () => {
   await checkGrad('rmsNorm dx', x, grad, loss);
 });
 
+ops('rmsNorm weight gradient', async () => {
+  const [n, d] = [4, 6];
+  const x = rand([n, d], 'x'), w = rand([d], 'w'), g = randomArray(n * d, seed++);
+  const y = b.tensor([n, d]), rstd = b.tensor([n]);
+  const loss = async () => { b.rmsNorm(x, w, 1e-5, y, rstd); return dot(y, g); };
+  await loss();
+  const dw = b.tensor([d], randomArray(d, seed++)); // overwritten, not accumulated
+  b.rmsNormWeightGrad(x, rstd, b.tensor([n, d], g), dw);
+  await checkGrad('rmsNorm dw', w, await b.read(dw), loss);
+});
+
+ops('embedding gradient: repeated ids add up, accumulate or overwrite', async () => {
+  const [v, d] = [5, 3];
+  const ids = Int32Array.from([2, 0, 2, 4, 2]);
+  const table = rand([v, d], 'table'), g = randomArray(ids.length * d, seed++);
+  const out = b.tensor([ids.length, d]);
+  const loss = async () => { b.embedding(ids, table, out); return dot(out, g); };
+  const before = randomArray(v * d, seed++);
+  const dtable = b.tensor([v, d], before);
+  b.embeddingBackward(ids, b.tensor([ids.length, d], g), dtable, false);
+  const grad = await b.read(dtable);
+  await checkGrad('embedding dtable', table, grad, loss);
+  b.embeddingBackward(ids, b.tensor([ids.length, d], g), dtable, true);
+  assert.equal([...await b.read(dtable)], [...grad].map((x) => Math.fround(x + x)), 'accumulate adds the same gradient again');
+  assert.throws(() => b.embeddingBackward(Int32Array.from([5]), b.tensor([1, d]), dtable, true), /\[embeddingBackward\] token id 5/);
+});
+
 ops('rope backward is the inverse rotation, at arbitrary positions', async () => {
   const [n, heads, e] = [3, 2, 4];
   const positions = Int32Array.from([0, 5, 2]);

@@ -6,6 +6,12 @@ export { F32_REL, MODEL_REL } from '../runtime/tolerances.js';
  *  differences are exact in exact arithmetic (every output is affine in any single parameter entry), so what
  *  remains is float32 rounding of L divided by the step: about 1e-7 * |L| / 1e-2 relative to the gradient. */
 export const FD_REL = 1e-3;
+/** A whole model is not affine in its weights: central differences along a random direction, Richardson-
+ *  extrapolated from steps 2e-2 and 1e-2, keep an O(h^4) truncation error, plus the float32 rounding of
+ *  losses near 2.4 divided by 2h (about 5e-5). Directional derivatives under FULL_FD_FLOOR are compared
+ *  against the floor instead of themselves, so rounding cannot dominate a tiny one. */
+export const FULL_FD_REL = 1e-2;
+export const FULL_FD_FLOOR = 1e-2;
 
 /** Whole fixture models with float16 base weights (WebGPU shader-f16) against the float32 PEFT reference:
  *  every weight is rounded to float16, a relative error of up to 2^-11 (4.9e-4) each, which passes through

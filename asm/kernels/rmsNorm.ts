@@ -1,4 +1,5 @@
-// RMSNorm and its input gradient (runtime/backend.ts rmsNorm, rmsNormBackward; reference
+// RMSNorm, its input gradient and its weight gradient (runtime/backend.ts rmsNorm, rmsNormBackward,
+// rmsNormWeightGrad; reference
 // runtime/reference/ops.ts). One row at a time, f32x4 across the row with a scalar tail; the row's sum of
 // squares and its dot product are accumulated in f32x4 lanes and rstd is formed in f64. No bounds checks
 // (TypeScript edge). Letters: N rows, D row width.
@@ -60,6 +61,27 @@ export function rmsNormBackward(x: usize, w: usize, rstd: usize, dy: usize, dx: 
     for (; d < width; d++) {
       const at = <usize>d << 2;
       store<f32>(dxr + at, load<f32>(dxr + at) + (r * load<f32>(w + at) * load<f32>(dyr + at) - c * load<f32>(xr + at)));
+    }
+  }
+}
+
+/** dw[d] = sum_n dy[n, d] x[n, d] rstd[n]: row by row into dw (zeroed first), f32x4 across the row.
+ *  x, dy [N, D]; rstd [N]; dw [D]. */
+export function rmsNormWeightGrad(x: usize, rstd: usize, dy: usize, dw: usize, n: i32, width: i32): void {
+  memory.fill(dw, 0, <usize>width << 2);
+  for (let t = 0; t < n; t++) {
+    const row = (<usize>t * width) << 2;
+    const xr = x + row, dyr = dy + row;
+    const r = load<f32>(rstd + (<usize>t << 2));
+    const rv = f32x4.splat(r);
+    let d = 0;
+    for (; d + 4 <= width; d += 4) {
+      const at = <usize>d << 2;
+      v128.store(dw + at, f32x4.add(v128.load(dw + at), f32x4.mul(f32x4.mul(v128.load(dyr + at), v128.load(xr + at)), rv)));
+    }
+    for (; d < width; d++) {
+      const at = <usize>d << 2;
+      store<f32>(dw + at, load<f32>(dw + at) + load<f32>(dyr + at) * load<f32>(xr + at) * r);
     }
   }
 }

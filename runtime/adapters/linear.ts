@@ -2,7 +2,8 @@
 // adapters can be active or not, the whole set enabled or disabled, merged into W and unmerged again.
 // Bone, mini and LoRA add up (order does not matter); Bat adapters compose in order and unmerge
 // last-in-first-out; Bat does not mix with the additive kinds on one layer (the result would depend on an
-// ordering PEFT does not define). Only adapter parameters ever receive gradients.
+// ordering PEFT does not define). Adapter parameters receive gradients; the weight and bias only in full
+// fine-tuning (`trainBase`), which the trainer then updates like any other parameter.
 // Letters: see runtime/backend.ts. W [O,I], bias [O], x [N,I] (any leading shape), y [N,O].
 import type { Backend, Tensor } from '../backend.js';
 import { type AdapterParams, type AdditiveAdapter, allocateParams } from './adapter.js';
@@ -41,6 +42,9 @@ export class AdaptedLinear {
   /** Set while training: seeds the adapters' input dropout (their configs' `dropout`); null = no dropout
    *  (evaluation, generation). The same seed must stay set from a forward to its backward. */
   dropoutSeed: number | null = null;
+  /** Set by `trainBase`: the gradients of the weight [O,I] and bias [1,O], written by every backward. */
+  weightGrad: Tensor | null = null;
+  biasGrad: Tensor | null = null;
 
   constructor(readonly backend: Backend, readonly weight: Tensor, readonly bias: Tensor | null, readonly label: string) {
     if (weight.shape.length !== 2) throw new Error(`[linear] ${label}: weight must be [out, in], got [${weight.shape}]`);
@@ -72,6 +76,17 @@ export class AdaptedLinear {
     this.adapters.set(name, entry);
     this.active.push(name);
     return entry;
+  }
+
+  /** Make the weight (and bias) trainable: backward writes their gradients from now on. Full fine-tuning;
+   *  a float16 weight cannot be trained (load the model with half weights off). */
+  trainBase(): { weight: Tensor; bias: Tensor | null } {
+    if (this.weight.dtype === 'float16') {
+      throw new Error(`[linear] ${this.label}: a float16 weight cannot be trained; load the model with halfWeights: false (--no-half-weights)`);
+    }
+    this.weightGrad ??= this.backend.tensor(this.weight.shape, undefined, `${this.label}.weight.grad`);
+    if (this.bias) this.biasGrad ??= this.backend.tensor([1, this.out], undefined, `${this.label}.bias.grad`);
+    return { weight: this.weightGrad, bias: this.biasGrad };
   }
 
   /** The adapters forward applies on top of `weight`: active, not merged, and only while enabled. */
@@ -118,6 +133,13 @@ export class AdaptedLinear {
       this.backend.matmul(g, this.weight, dx); // dx = G W
     }
     for (const a of cache.additive) a.additive!.backward(cache.saved.get(a.name)!, cache.x, g, dx, this.seedFor(a));
+    if (this.weightGrad) this.backend.matmul(g, cache.x, this.weightGrad, { transA: true }); // dW [O,I] = G^T X
+    if (this.biasGrad) {
+      const rows = g.size / this.out;
+      const ones = this.backend.tensor([1, rows], new Float32Array(rows).fill(1), `${this.label}.ones`);
+      this.backend.matmul(ones, g, this.biasGrad); // db [1,O] = 1^T G
+      this.backend.dispose(ones);
+    }
     return dx;
   }
 
@@ -164,8 +186,8 @@ export class AdaptedLinear {
     return this.live().reduce((sum, a) => sum + (a.additive ? a.additive.savedFloats(n) : 0), 0);
   }
 
-  /** Whether backward reads the layer input (LoRA and Bat do; Bone and mini do not). */
+  /** Whether backward reads the layer input (LoRA, Bat and a trained weight do; Bone and mini do not). */
   needsInput(): boolean {
-    return this.live().some((a) => !a.additive || a.additive.needsInput);
+    return this.weightGrad !== null || this.live().some((a) => !a.additive || a.additive.needsInput);
   }
 }

@@ -74,28 +74,35 @@ export async function estimateFinetune(o: FinetuneOptions = {}): Promise<MemoryE
   const config = parseModelConfig(await readJsonFile(files, 'config.json', 'config'), source);
   const run = resolveRun(o, builtin);
   const r = run.r;
-  const adapter = adapterConfig(run);
-  const peft = newPeftConfig(adapter, run.targets);
+  const full = run.method === 'full';
+  const halfWeights = full ? false : o.halfWeights;
   const linear = [...weightShapes(config)].filter(([name, s]) => s.length === 2 && name.startsWith('model.layers.'))
     .map(([name, s]) => [name.slice(0, -'.weight'.length), s] as const);
   const paths = [...linear.map(([p]) => p), 'lm_head'];
-  const trainable = linear.filter(([p]) => isTargeted(peft.targets, p, paths)).reduce((sum, [, [out, inF]]) => sum + parameterCount(adapter, inF, out), 0);
+  let trainable = weightCount(config);
+  if (!full) {
+    const adapter = adapterConfig(run);
+    const peft = newPeftConfig(adapter, run.targets);
+    trainable = linear.filter(([p]) => isTargeted(peft.targets, p, paths)).reduce((sum, [, [out, inF]]) => sum + parameterCount(adapter, inF, out), 0);
+  }
   const tokens = run.batch * run.seq;
-  const perLayer = 4 * layerFloatsPerToken(config, adapter.variant, r);
+  // A full run keeps every projection's input for its weight's gradient, as LoRA does (and no adapter terms).
+  const perLayer = 4 * layerFloatsPerToken(config, full ? 'lora' : adapterConfig(run).variant, full ? 0 : r);
   const perToken = config.layers * perLayer + 4 * 2 * config.hidden;
   const perTokenRecompute = config.layers * 4 * config.hidden + perLayer + 4 * 2 * config.hidden;
   const lossBytes = 2 * Math.min(LOSS_CHUNK_BYTES, tokens * 4 * config.vocabSize);
 
   return withBackend(o.backend, (backend) => {
-    const half = backend.name === 'wasm' ? halfByDefault('wasm', o.halfWeights, config.raw.torch_dtype)
-      : backend.name === 'webgpu' && (o.halfWeights ?? true) && backend.info.details['shader-f16'] === true;
-    const weightBytes = backend.name === 'wasm' ? wasmWeightBytes(config, o.halfWeights)
+    const half = backend.name === 'wasm' ? halfByDefault('wasm', halfWeights, config.raw.torch_dtype)
+      : backend.name === 'webgpu' && (halfWeights ?? true) && backend.info.details['shader-f16'] === true;
+    const weightBytes = backend.name === 'wasm' ? wasmWeightBytes(config, halfWeights)
       : [...weightShapes(config).values()].reduce((s, shape) => s + (half && shape.length === 2 ? 2 : 4) * shape.reduce((a, b) => a * b, 1), 0);
     const activationBytes = tokens * (o.recompute ? perTokenRecompute : perToken);
-    const totalBytes = weightBytes + 4 * 4 * trainable + activationBytes + lossBytes;
+    // The trained values themselves are the weights in a full run; then only gradients and moments add.
+    const totalBytes = weightBytes + (full ? 3 : 4) * 4 * trainable + activationBytes + lossBytes;
     let reason: string | null = null;
     try {
-      checkModelFits(config, backend, source, o.halfWeights);
+      checkModelFits(config, backend, source, halfWeights);
     } catch (e) {
       reason = (e as Error).message;
     }

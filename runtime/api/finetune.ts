@@ -1,19 +1,22 @@
-// finetune(): train a Bone, Bat, mini or LoRA adapter on a model and data, the same call in Node and in a
-// page (the CLI's `osteon finetune` and the web page are thin shells over it). It reports progress per step,
+// finetune(): train a Bone, Bat, mini or LoRA adapter on a model and data, or every weight of the model (full
+// fine-tuning), the same call in Node and in a page (the CLI's `osteon finetune` and the web page are thin
+// shells over it). It reports progress per step,
 // stops at an AbortSignal between steps (keeping a checkpoint), checkpoints into a key-value store every
 // `checkpointEvery` steps, resumes from it, and returns the adapter in PEFT's layout with its loss curve and
-// training log as files, ready to write to a folder, OPFS or a download.
-import type { AdapterConfig, Variant } from '../adapters/config.js';
+// training log as files (a full run: the whole model as a Hugging Face folder), ready to write to a folder,
+// OPFS or a download.
+import type { AdapterConfig } from '../adapters/config.js';
 import { type DeviceCounters, countersBetween } from '../backend.js';
 import { saveAdapter, attachAdapter } from '../peft/adapter.js';
 import { newPeftConfig } from '../peft/config.js';
 import { BUILTIN_EOS } from '../builtin/tokenizer.js';
 import { splitHeldOut, toBatches, toRows } from '../train/data.js';
-import { DEFAULT_TRAIN, type EvalResult, type StepLog, type TrainConfig, Trainer, evaluate as meanLoss } from '../train/trainer.js';
+import { DEFAULT_TRAIN, type EvalResult, type StepLog, type TrainConfig, Trainer, evaluate as meanLoss, fullTrainables } from '../train/trainer.js';
 import { checkpointBytes, readCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
 import { OsteonError } from '../errors.js';
 import { checkTrainingFits } from '../model/fits.js';
-import { METHODS, checkFinetuneOptions, optionName } from './options.js';
+import { METHODS, type Method, checkFinetuneOptions, optionName } from './options.js';
+import { modelFolderFiles } from './merge.js';
 import { type RunOptions, type RunRecord, checkResumeInputs, dataFingerprint, modelFingerprint, resumeOptions } from './run-record.js';
 import { lossCurveSvg } from '../train/plot.js';
 import type { ScheduleKind } from '../train/schedule.js';
@@ -23,7 +26,7 @@ import type { DataSource, FolderSource } from './sources.js';
 import type { CheckpointStore } from './store.js';
 import { abortError, nextTask } from './tasks.js';
 
-export { METHODS };
+export { METHODS, type Method };
 export const CHECKPOINT_KEY = 'checkpoint.safetensors';
 
 /** Every `osteon finetune` flag, camelCased; anything left out takes the CLI's default. */
@@ -32,7 +35,8 @@ export interface FinetuneOptions {
   model?: FolderSource;
   /** JSONL or text data (default: the built-in question-and-answer data). */
   data?: DataSource;
-  method?: Variant;
+  /** An adapter variant, or `full`: every weight trained (written as a whole model folder). */
+  method?: Method;
   /** Block size (Bone, Bat, mini) or rank (LoRA); default 64, 16 for the built-in model. */
   r?: number;
   miniR?: number;
@@ -74,7 +78,7 @@ export interface FinetuneOptions {
 }
 
 export type FinetuneEvent =
-  | { kind: 'start'; model: string; backend: string; device: string; method: Variant; r: number; layers: number;
+  | { kind: 'start'; model: string; backend: string; device: string; method: Method; r: number; layers: number;
       trainable: number; adapterBytes: number; rows: number; heldOut: number; step: number; steps: number }
   | { kind: 'step'; step: number; steps: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number;
       elapsedSeconds: number; etaSeconds: number; counters?: DeviceCounters | null }
@@ -82,7 +86,8 @@ export type FinetuneEvent =
   | { kind: 'checkpoint'; step: number; store: string };
 
 export interface FinetuneResult {
-  /** adapter_config.json, adapter_model.safetensors (PEFT's layout), loss.svg, training_log.json */
+  /** adapter_config.json, adapter_model.safetensors (PEFT's layout), loss.svg, training_log.json; for a full
+   *  run config.json, model.safetensors and the tokenizer files instead of the adapter's two. */
   files: Map<string, Uint8Array>;
   /** Training loss per step (from step 1, including steps before a resume). */
   losses: number[];
@@ -98,6 +103,7 @@ export interface FinetuneResult {
 
 export function adapterConfig(run: RunOptions): AdapterConfig {
   const { r, dropout } = run;
+  if (run.method === 'full') throw new Error('[finetune] full fine-tuning has no adapter configuration');
   if (run.method === 'lora') return { variant: 'lora', r, alpha: run.alpha, dropout };
   if (run.method === 'mini') return { variant: 'mini', r, miniR: run.miniR, dropout };
   if (run.method === 'bat') return { variant: 'bat', r };
@@ -171,8 +177,10 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
   }
   const config = trainConfig(run);
 
-  return withModel(o, async (opened, backend) => {
-    checkTrainingFits(opened.config, backend, { batch: run.batch, seq: run.seq, recompute: o.recompute ?? false }, `${opened.source}/config.json`);
+  const full = run.method === 'full';
+  // Trained weights are float32: a full run loads them so.
+  return withModel(full ? { ...o, halfWeights: false } : o, async (opened, backend) => {
+    checkTrainingFits(opened.config, backend, { batch: run.batch, seq: run.seq, recompute: o.recompute ?? false, full }, `${opened.source}/config.json`);
     opened.model.recompute = o.recompute ?? false;
     const eos = opened.eos ?? (builtin ? BUILTIN_EOS : undefined);
     const examples = await readExamples(o.data, opened.tokenizer, eos, opened.config.vocabSize);
@@ -181,21 +189,23 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
     const { train, held } = splitHeldOut(examples, run.heldOut, config.seed);
     const rows = toRows(train, run.seq, !run.noPack);
     const heldBatches = held.length ? toBatches(toRows(held, run.seq, false), config.batchSize) : [];
-    const adapter = attachAdapter(opened.model, newPeftConfig(adapterConfig(run), run.targets), 'default', config.seed);
-    const trainable = [...adapter.layers.values()].reduce((s, l) => s + Object.values(l.params).reduce((a, t) => a + t.size, 0), 0);
-    const trainer = new Trainer(backend, opened.model, adapter, rows, config);
+    const adapter = full ? null : attachAdapter(opened.model, newPeftConfig(adapterConfig(run), run.targets), 'default', config.seed);
+    const trainer = new Trainer(backend, opened.model, adapter ?? fullTrainables(opened.model), rows, config);
+    const trainable = trainer.tensors.reduce((s, t) => s + t.param.size, 0);
     const { method, r } = run;
+    const layers = adapter ? adapter.layers.size : opened.model.linears.size;
     try {
       if (saved) {
         restoreCheckpoint(trainer, saved, where);
         log(`resumed from ${store!.name} at step ${trainer.step}`);
       }
       log(`model: ${opened.source} (${opened.config.layers} layers, hidden ${opened.config.hidden}, vocab ${opened.config.vocabSize}) on ${backend.name}: ${backend.info.device}`);
-      log(`adapter: ${method} r=${r} on ${adapter.layers.size} layers, ${trainable.toLocaleString('en-US')} trainable parameters`);
+      log(adapter ? `adapter: ${method} r=${r} on ${layers} layers, ${trainable.toLocaleString('en-US')} trainable parameters`
+        : `full fine-tuning: every weight, ${trainable.toLocaleString('en-US')} trainable parameters`);
       log(`data: ${train.length} training examples -> ${rows.length} rows of ${run.seq} tokens; ${held.length} held out`);
-      // Parameters, gradients and AdamW's two moments: four float32 copies of the adapter.
+      // Parameters, gradients and AdamW's two moments: four float32 copies of what is trained.
       o.onProgress?.({
-        kind: 'start', model: opened.source, backend: backend.name, device: backend.info.device, method: method as Variant, r, layers: adapter.layers.size,
+        kind: 'start', model: opened.source, backend: backend.name, device: backend.info.device, method: method as Method, r, layers,
         trainable, adapterBytes: trainable * 16, rows: rows.length, heldOut: held.length, step: trainer.step, steps: config.steps,
       });
 
@@ -274,8 +284,8 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
       } catch (e) {
         throw withNote(e, resumeNote());
       }
-      const files = new Map(Object.entries(await saveAdapter(opened.model, adapter)));
-      const svg = lossCurveSvg(`osteon ${method} r=${r}: loss`, [
+      const files = adapter ? new Map(Object.entries(await saveAdapter(opened.model, adapter))) : await modelFolderFiles(opened);
+      const svg = lossCurveSvg(`osteon ${full ? 'full fine-tuning' : `${method} r=${r}`}: loss`, [
         { name: 'train', color: '#1f77b4', points: trainer.history.map((h) => [h.step, h.loss]) },
         { name: 'held-out', color: '#d62728', points: evals },
       ]);

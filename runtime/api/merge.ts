@@ -2,10 +2,21 @@
 // (config.json, model.safetensors, and the tokenizer files of the source folder), by file name.
 import { exportModel } from '../model/export.js';
 import { builtinTokenizerJson } from '../builtin/tokenizer.js';
-import { type BackendOption, openAdapter, withModel } from './open.js';
+import { type BackendOption, type OpenedModel, openAdapter, withModel } from './open.js';
 import type { FolderSource } from './sources.js';
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
+
+/** The opened model's weights as they are now, as a Hugging Face folder with the source's tokenizer files. */
+export async function modelFolderFiles(opened: OpenedModel): Promise<Map<string, Uint8Array>> {
+  const out = new Map(Object.entries(await exportModel(opened.model)));
+  if (opened.builtin) {
+    out.set('tokenizer.json', new TextEncoder().encode(JSON.stringify(builtinTokenizerJson())));
+  } else {
+    for (const f of TOKENIZER_FILES) if (await opened.files.exists(f)) out.set(f, await opened.files.read(f));
+  }
+  return out;
+}
 
 export interface MergeOptions {
   /** A model folder (default: the built-in model). */
@@ -20,12 +31,6 @@ export async function merge(o: MergeOptions): Promise<Map<string, Uint8Array>> {
   return withModel({ ...o, halfWeights: false }, async (opened) => {
     await openAdapter(opened, o.adapter);
     opened.model.merge();
-    const out = new Map(Object.entries(await exportModel(opened.model)));
-    if (opened.builtin) {
-      out.set('tokenizer.json', new TextEncoder().encode(JSON.stringify(builtinTokenizerJson())));
-    } else {
-      for (const f of TOKENIZER_FILES) if (await opened.files.exists(f)) out.set(f, await opened.files.read(f));
-    }
-    return out;
+    return modelFolderFiles(opened);
   });
 }

@@ -4,10 +4,13 @@
 // What it does not check: sizes against the model and the backend (seq against the model's context, memory
 // against the backend), which need the opened model (runtime/model/fits.ts checkTrainingFits).
 import type { Variant } from '../adapters/config.js';
+
+/** What finetune() trains: an adapter of one of the variants, or every weight (`full`). */
+export type Method = Variant | 'full';
 import { OsteonError, shown } from '../errors.js';
 import type { ScheduleKind } from '../train/schedule.js';
 
-export const METHODS: readonly Variant[] = ['bone', 'bat', 'mini', 'lora'];
+export const METHODS: readonly Method[] = ['bone', 'bat', 'mini', 'lora', 'full'];
 export const SCHEDULES: readonly ScheduleKind[] = ['cosine', 'linear', 'constant'];
 
 /** Each numeric option: its flag, whether it must be whole, and its range. */
@@ -69,7 +72,7 @@ export function checkGenerateOptions(o: Record<string, unknown>): void {
 /** Refuse any option of the wrong type or outside its range, naming the option and its flag. */
 export function checkFinetuneOptions(o: Record<string, unknown>): void {
   checkNumbers('finetune', NUMBER_OPTIONS, o);
-  if (o.method !== undefined && !METHODS.includes(o.method as Variant)) {
+  if (o.method !== undefined && !METHODS.includes(o.method as Method)) {
     throw new OsteonError('finetune', `${optionName('method')}=${shown(o.method)} is not one of ${METHODS.join(', ')}`);
   }
   if (o.schedule !== undefined && !SCHEDULES.includes(o.schedule as ScheduleKind)) {
@@ -83,6 +86,9 @@ export function checkFinetuneOptions(o: Record<string, unknown>): void {
   }
   for (const key of ['noPack', 'recompute', 'resume', 'halfWeights']) {
     if (o[key] !== undefined && typeof o[key] !== 'boolean') throw new OsteonError('finetune', `${key}=${shown(o[key])} must be true or false`);
+  }
+  if (o.method === 'full' && o.halfWeights === true) {
+    throw new OsteonError('finetune', `halfWeights=true with ${optionName('method')}=full: trained weights are kept in float32; leave halfWeights out`);
   }
   if (o.method === 'bat' && typeof o.dropout === 'number' && o.dropout > 0) {
     throw new OsteonError('finetune', `${optionName('dropout')}=${o.dropout}: Bat has no input dropout (PEFT applies none either); leave it at 0`);

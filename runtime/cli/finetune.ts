@@ -2,7 +2,7 @@
 // bar on the terminal, checkpoints and the finished adapter in the --out folder.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Variant } from '../adapters/config.js';
+import type { Method } from '../api/options.js';
 import { CHECKPOINT_KEY, type FinetuneEvent, finetune } from '../api/finetune.js';
 import { claimOutFolder, folderStore, writeFiles } from '../model/node-files.js';
 import { OsteonError } from '../errors.js';
@@ -23,7 +23,7 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --data FILE            .jsonl (text | prompt+completion | messages | input_ids[+labels]) or .txt
                          (default: the built-in question-and-answer data)
   --out DIR              where the adapter, loss curve and checkpoint go (default: osteon-adapter)
-  --method M             bone | bat | mini | lora (default: bone)
+  --method M             bone | bat | mini | lora, or full: every weight (default: bone)
   -r, --rank N           block size / LoRA rank (default: 64; 16 for the built-in model)
   --mini-r N             mini's column count (default: 1)     --alpha N   LoRA alpha (default: 2r)
   --dropout P            input dropout of Bone, mini and LoRA while training (default: 0)
@@ -66,7 +66,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
   const n = (name: keyof typeof o) => numberFlag(o[name] as string | undefined, name);
   if (o['dry-run']) {
     const estimate = await estimateFinetune({
-      model: o.model, method: o.method as Variant, r: n('rank'), miniR: n('mini-r'), alpha: n('alpha'), targets: o.targets,
+      model: o.model, method: o.method as Method, r: n('rank'), miniR: n('mini-r'), alpha: n('alpha'), targets: o.targets,
       batch: n('batch'), seq: n('seq'), recompute: o.recompute, halfWeights: o['no-half-weights'] ? false : undefined,
       backend: backendFlag(o.backend),
     });
@@ -92,7 +92,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
   folder.notes.forEach(log);
   try {
     const run = await finetune({
-      model: o.model, data: o.data, method: o.method as Variant, r: n('rank'), miniR: n('mini-r'), alpha: n('alpha'),
+      model: o.model, data: o.data, method: o.method as Method, r: n('rank'), miniR: n('mini-r'), alpha: n('alpha'),
       dropout: n('dropout'), targets: o.targets, steps: n('steps'), batch: n('batch'), seq: n('seq'), accum: n('accum'),
       lr: n('lr'), schedule: o.schedule as ScheduleKind | undefined, warmup: n('warmup'), weightDecay: n('weight-decay'),
       maxGradNorm: n('max-grad-norm'), heldOut: n('held-out'), evalEvery: n('eval-every'), checkpointEvery: n('checkpoint-every'),
@@ -108,7 +108,8 @@ export async function finetuneCommand(args: string[]): Promise<number> {
     const first = run.losses[0], last = run.losses[run.losses.length - 1];
     log(`done in ${formatSeconds(run.seconds)}: loss ${first?.toFixed(4)} -> ${last?.toFixed(4)}` +
       (run.heldOutLoss !== null ? `; held-out loss ${run.heldOutLoss.toFixed(4)}, perplexity ${run.heldOutPerplexity!.toFixed(2)}` : ''));
-    log(`wrote ${out}/adapter_config.json, adapter_model.safetensors (PEFT layout), loss.svg, training_log.json, ${CHECKPOINT_KEY}`);
+    log(`wrote ${out}/${[...run.files.keys()].join(', ')}, ${CHECKPOINT_KEY}` +
+      (run.files.has('adapter_model.safetensors') ? ' (PEFT layout)' : ' (a Hugging Face model folder)'));
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

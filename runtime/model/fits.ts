@@ -65,7 +65,7 @@ export function checkModelFits(config: ModelConfig, backend: Pick<Backend, 'name
  *  (max_position_embeddings), and activations beyond the backend's memory (wasm: 4 GiB with the weights;
  *  WebGPU: one activation beyond the largest buffer), naming the options that shrink them. The estimate
  *  counts what a layer's forward keeps for backward (LayerCache in runtime/model/llama.ts) in float32. */
-export function checkTrainingFits(config: ModelConfig, backend: Pick<Backend, 'name' | 'info'>, o: { batch: number; seq: number; recompute: boolean }, source: string): void {
+export function checkTrainingFits(config: ModelConfig, backend: Pick<Backend, 'name' | 'info'>, o: { batch: number; seq: number; recompute: boolean; full?: boolean }, source: string): void {
   if (o.seq > config.maxPositions) {
     throw new OsteonError('finetune', `seq (--seq)=${o.seq} is longer than the model's context (max_position_embeddings=${config.maxPositions} ` +
       `in ${source}); use --seq ${config.maxPositions} or less (longer examples are split into rows of --seq tokens)`);
@@ -77,9 +77,15 @@ export function checkTrainingFits(config: ModelConfig, backend: Pick<Backend, 'n
   const kept = o.recompute ? config.layers * D + 2 * perLayer : (config.layers + 1) * perLayer;
   const activations = 4 * tokens * kept;
   const smaller = `use a smaller batch (--batch) or sequence (--seq)${o.recompute ? '' : ', or --recompute'}`;
-  if (backend.name === 'wasm' && activations + 4 * weightCount(config) > 4 * 1024 ** 3) {
+  // Full fine-tuning keeps four float32 copies of every weight: the weight, its gradient, AdamW's two moments.
+  const weightBytes = (o.full ? 16 : 4) * weightCount(config);
+  if (o.full && backend.name === 'wasm' && weightBytes > 4 * 1024 ** 3) {
+    throw new OsteonError('finetune', `full fine-tuning keeps the weights, their gradients and AdamW's two moments in float32, ` +
+      `${bytes(weightBytes)} for this model, more than the wasm backend's 4 GiB; train an adapter instead (--method bone), or use the webgpu backend (--backend webgpu)`);
+  }
+  if (backend.name === 'wasm' && activations + weightBytes > 4 * 1024 ** 3) {
     throw new OsteonError('finetune', `batch (--batch)=${o.batch} x seq (--seq)=${o.seq} needs about ${bytes(activations)} of activations ` +
-      `beside ${bytes(4 * weightCount(config))} of weights, more than the wasm backend's 4 GiB; ${smaller}, or the webgpu backend (--backend webgpu)`);
+      `beside ${bytes(weightBytes)} of weights${o.full ? ' and their training state' : ''}, more than the wasm backend's 4 GiB; ${smaller}, or the webgpu backend (--backend webgpu)`);
   }
   if (backend.name === 'webgpu') {
     const largest = 4 * tokens * Math.max(D, q, F);

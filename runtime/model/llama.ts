@@ -3,8 +3,9 @@
 //   x = embed(ids); per layer: x += o(attn(rope(q(n)), rope(k(n)), v(n))) with n = rmsnorm1(x),
 //   x += down(silu(gate(m)) * up(m)) with m = rmsnorm2(x); logits = lm_head(rmsnorm(x)).
 // The seven projections of every layer are AdaptedLinear layers (runtime/adapters/linear.ts), so adapters
-// attach to them by module path ("model.layers.0.self_attn.q_proj"); base weights are frozen and only adapter
-// blocks receive gradients. The LM head is never adapted. Written against Backend only, so it runs
+// attach to them by module path ("model.layers.0.self_attn.q_proj"). Base weights are frozen and only adapter
+// blocks receive gradients, unless `trainAll` makes every weight trainable (full fine-tuning and
+// pretraining). The LM head is never adapted. Written against Backend only, so it runs
 // unchanged on any backend. No padding masks or packed sequences yet: every sequence of a batch has the same
 // length and positions 0..T-1. The base model has no dropout (LLaMA's attention and hidden dropout are 0);
 // adapter dropout applies while training sets the layers' dropoutSeed (runtime/train/trainer.ts).
@@ -70,6 +71,7 @@ type Projection = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
 
 /** Forward state for backward: consumed (and freed) by `backwardFrom`, or freed by `disposeCache`. */
 interface ModelCache {
+  ids: Int32Array; // [N]
   positions: Int32Array; // [N]
   layers: LayerCache[];
   /** With `recompute`: each layer's input [Bt,T,D] (owned) instead of its full cache. */
@@ -93,6 +95,8 @@ export class LlamaModel {
   /** Bound in bytes on one chunk of logits (and one of their gradient) in `forwardLoss`: a chunk holds
    *  floor(lossChunkBytes / (4 V)) tokens, at least one. */
   lossChunkBytes = LOSS_CHUNK_BYTES;
+  /** Gradients of the base weights by weight (set by `trainAll`; the linear layers hold their own). */
+  private baseGrads: Map<Tensor, Tensor> | null = null;
 
   /** `weights` as weightShapes(config) describes them; the model takes ownership. */
   constructor(readonly backend: Backend, readonly config: ModelConfig, weights: Map<string, Tensor>) {
@@ -138,11 +142,37 @@ export class LlamaModel {
     return out;
   }
 
-  /** Free every tensor the model owns: its weights (the tied embedding once), and each adapter's parameters
-   *  and gradients, so a backend kept for the next job carries none of this one's memory. */
+  /** Make every base weight trainable (full fine-tuning): from now on a backward pass writes the gradient of
+   *  each, returned here by checkpoint name. Matrices are marked for weight decay; norms and biases are not,
+   *  as is usual for transformers. Every weight must be float32 (load with half weights off). */
+  trainAll(): { key: string; param: Tensor; grad: Tensor; decay: boolean }[] {
+    const grads = (this.baseGrads ??= new Map());
+    const out: { key: string; param: Tensor; grad: Tensor; decay: boolean }[] = [];
+    const linearGrads = new Map<Tensor, Tensor>();
+    for (const linear of this.linears.values()) {
+      const g = linear.trainBase();
+      linearGrads.set(linear.weight, g.weight);
+      if (linear.bias && g.bias) linearGrads.set(linear.bias, g.bias);
+    }
+    for (const [key, param] of this.namedWeights()) {
+      if (param.dtype === 'float16') {
+        throw new Error(`[llama] ${key} is a float16 weight and cannot be trained; load the model with halfWeights: false (--no-half-weights)`);
+      }
+      const grad = linearGrads.get(param) ?? grads.get(param) ?? this.backend.tensor(param.shape, undefined, `${key}.grad`);
+      if (!linearGrads.has(param)) grads.set(param, grad);
+      out.push({ key, param, grad, decay: param.shape.length === 2 });
+    }
+    return out;
+  }
+
+  /** Free every tensor the model owns: its weights (the tied embedding once), each adapter's parameters
+   *  and gradients, and the weights' gradients, so a backend kept for the next job carries none of this
+   *  one's memory. */
   dispose(): void {
     const tensors = new Set(this.namedWeights().values());
+    for (const t of this.baseGrads?.values() ?? []) tensors.add(t);
     for (const linear of this.linears.values()) {
+      for (const t of [linear.weightGrad, linear.biasGrad]) if (t) tensors.add(t);
       for (const a of linear.adapters.values()) for (const t of [...Object.values(a.params), ...Object.values(a.grads)]) tensors.add(t);
     }
     for (const t of tensors) this.backend.dispose(t);
@@ -180,7 +210,7 @@ export class LlamaModel {
   /** Mean cross-entropy of logits[:, :-1] against labels[:, 1:] over the scored tokens (labels not -100), as
    *  transformers computes the causal-LM loss, without ever holding [N, V]: the LM head and the loss run on
    *  chunks of at most lossChunkBytes of logits. With `grad`, also the gradient of every live adapter
-   *  (written into its grads): each chunk's dlogits, weighted by its share of the scored
+   *  (written into its grads), and of every base weight after `trainAll`: each chunk's dlogits, weighted by its share of the scored
    *  tokens (crossEntropy means over the chunk's own), adds its rows of dL/d(normed final hidden) before the
    *  chunk is freed; the layers' backward then runs once from there. Chunks without a scored token are
    *  skipped. Deterministic: the same chunks in the same order on every call. ids, labels [Bt*T]. */
@@ -195,6 +225,7 @@ export class LlamaModel {
     const dNormed = grad ? b.tensor([n, c.hidden], undefined, 'final.dnorm') : null;
     const step = Math.max(1, Math.floor(this.lossChunkBytes / (4 * c.vocabSize)));
     const losses: { loss: Tensor; scored: number }[] = [];
+    const headGrad = grad ? this.baseGrads?.get(this.lmHead) ?? null : null;
     for (let r0 = 0; r0 < n; r0 += step) {
       const rows = Math.min(step, n - r0);
       const chunkTargets = targets.subarray(r0, r0 + rows);
@@ -204,14 +235,16 @@ export class LlamaModel {
       const hidden = whole ? normed : this.gatherRows(normed, r0, rows);
       const logits = b.tensor([rows, c.vocabSize], undefined, 'logits chunk');
       b.matmul(hidden, this.lmHead, logits, { transB: true }); // [rows,V] = [rows,D] [V,D]^T
-      if (!whole) b.dispose(hidden);
       const loss = b.tensor([1], undefined, 'loss chunk');
       const dlogits = dNormed && b.tensor([rows, c.vocabSize], undefined, 'dlogits chunk');
       b.crossEntropy(logits, chunkTargets, loss, dlogits);
       b.dispose(logits);
+      const weight = scored / total; // crossEntropy divided by the chunk's count; the loss divides by all
+      // d lm_head [V,D] (+)= dlogits^T [V,rows] hidden [rows,D]
+      if (headGrad && dlogits) b.matmul(dlogits, hidden, headGrad, { transA: true, alpha: weight, accumulate: losses.length > 0 });
+      if (!whole) b.dispose(hidden);
       losses.push({ loss, scored });
       if (!dNormed || !dlogits) continue;
-      const weight = scored / total; // crossEntropy divided by the chunk's count; the loss divides by all
       if (whole) {
         b.matmul(dlogits, this.lmHead, dNormed, { alpha: weight }); // [N,D] = [N,V] [V,D]
       } else {
@@ -223,7 +256,7 @@ export class LlamaModel {
       b.dispose(dlogits);
     }
     b.dispose(normed);
-    if (dNormed) this.backwardFrom(cache, dNormed);
+    if (dNormed) this.backwardFrom(cache, dNormed, losses.length > 0);
     else this.disposeCache(cache);
     let sum = 0;
     for (const { loss, scored } of losses) {
@@ -281,7 +314,7 @@ export class LlamaModel {
     const rstdF = b.tensor([n], undefined, 'final.rstd');
     const normed = b.tensor([n, c.hidden], undefined, 'final.norm');
     b.rmsNorm(x, this.finalNorm, c.rmsNormEps, normed, rstdF);
-    return { seq, normed, cache: { positions, layers, inputs, final: x, rstdF } };
+    return { seq, normed, cache: { ids, positions, layers, inputs, final: x, rstdF } };
   }
 
   /** Rows [r0, r0 + rows) of t [N,D] as a new tensor. Backends have no views: the embedding gather copies
@@ -357,11 +390,13 @@ export class LlamaModel {
     return { out, cache: { x, rstd1, q, k, v, attn, lse, h, rstd2, gate, up, lin, held } };
   }
 
-  /** Backward from dL/d(normed final hidden) [N,D] (freed here, with the cache). */
-  private backwardFrom(cache: ModelCache, dNormed: Tensor): void {
-    const b = this.backend;
+  /** Backward from dL/d(normed final hidden) [N,D] (freed here, with the cache). `headWritten`: the LM head's
+   *  gradient was written (so a tied embedding's gradient adds to it). */
+  private backwardFrom(cache: ModelCache, dNormed: Tensor, headWritten: boolean): void {
+    const b = this.backend, grads = this.baseGrads;
     const d = b.tensor(cache.final.shape, undefined, 'dresidual'); // dL/d(residual stream), updated in place
     b.rmsNormBackward(cache.final, this.finalNorm, cache.rstdF, dNormed, d);
+    if (grads) b.rmsNormWeightGrad(cache.final, cache.rstdF, dNormed, grads.get(this.finalNorm)!);
     b.dispose(dNormed);
     for (let l = this.layers.length - 1; l >= 0; l--) {
       let layerCache = cache.layers[l];
@@ -372,9 +407,11 @@ export class LlamaModel {
         layerCache = again.cache!;
         cache.inputs.length = l; // the cache now owns the input
       }
-      this.layerBackward(this.layers[l], layerCache, d, cache.positions, l > 0);
+      this.layerBackward(this.layers[l], layerCache, d, cache.positions, l > 0 || grads !== null);
       this.freeLayer(this.layers[l], layerCache);
     }
+    // d is now dL/d(embeddings); a tied table already holds the LM head's part.
+    if (grads) b.embeddingBackward(cache.ids, d, grads.get(this.embed)!, this.config.tieEmbeddings && headWritten);
     b.dispose(d);
     cache.layers.length = 0;
     this.disposeCache(cache);
@@ -391,7 +428,8 @@ export class LlamaModel {
   }
 
   /** d [Bt,T,D]: gradient of the layer output on entry, of the layer input on exit (only when `inputGrad`:
-   *  the first layer's input is the frozen embedding, whose gradient nobody needs). */
+   *  the first layer's input is the embedding, whose gradient only full fine-tuning needs). Writes the norm
+   *  weights' gradients after `trainAll`. */
   private layerBackward(layer: Layer, s: LayerCache, d: Tensor, positions: Int32Array, inputGrad: boolean): void {
     const b = this.backend, invFreq = this.config.invFreq;
     const back = (name: Projection, g: Tensor, wantInput = true) => layer[name].backward(s.lin.get(name)!, g, wantInput);
@@ -407,6 +445,8 @@ export class LlamaModel {
     b.dispose(dGate);
     b.dispose(dUp);
     b.rmsNormBackward(s.h, layer.norm2, s.rstd2, dn2, d); // d is now dL/dh
+    const grads = this.baseGrads;
+    if (grads) b.rmsNormWeightGrad(s.h, s.rstd2, dn2, grads.get(layer.norm2)!);
     b.dispose(dn2);
 
     // attention: h = x + o(attention(rope(q(n1)), rope(k(n1)), v(n1)))
@@ -422,6 +462,7 @@ export class LlamaModel {
       addInto(dn1, dnk);
       addInto(dn1, dnv);
       b.rmsNormBackward(s.x, layer.norm1, s.rstd1, dn1, d); // d is now dL/dx
+      if (grads) b.rmsNormWeightGrad(s.x, s.rstd1, dn1, grads.get(layer.norm1)!);
       b.dispose(dn1);
     }
   }

@@ -103,6 +103,14 @@ export function embedding(ids: Int32Array, table: Float32Array, out: Float32Arra
   for (let n = 0; n < ids.length; n++) out.set(table.subarray(ids[n] * width, (ids[n] + 1) * width), n * width);
 }
 
+/** dtable[ids[n], :] += dout[n, :] (zeroed first unless `accumulate`).  dout [N,D], dtable [V,D]. */
+export function embeddingBackward(ids: Int32Array, dout: Float32Array, dtable: Float32Array, width: number, accumulate: boolean): void {
+  if (!accumulate) dtable.fill(0);
+  for (let n = 0; n < ids.length; n++) {
+    for (let d = 0; d < width; d++) dtable[ids[n] * width + d] += dout[n * width + d];
+  }
+}
+
 /** y = x * rstd * w, rstd[n] = 1/sqrt(mean(x[n]^2) + eps).  x, y [N,D], w [D], rstd [N]. */
 export function rmsNorm(x: Float32Array, w: Float32Array, eps: number, y: Float32Array, rstd: Float32Array, n: number, width: number): void {
   for (let t = 0; t < n; t++) {
@@ -124,6 +132,15 @@ export function rmsNormBackward(
     for (let d = 0; d < width; d++) dot += w[d] * dy[t * width + d] * x[t * width + d];
     const c = (r * r * r * dot) / width;
     for (let d = 0; d < width; d++) dx[t * width + d] += r * w[d] * dy[t * width + d] - c * x[t * width + d];
+  }
+}
+
+/** dw[d] = sum_n dy[n,d] x[n,d] rstd[n].  x, dy [N,D], rstd [N], dw [D]. */
+export function rmsNormWeightGrad(x: Float32Array, rstd: Float32Array, dy: Float32Array, dw: Float32Array, n: number, width: number): void {
+  for (let d = 0; d < width; d++) {
+    let sum = 0;
+    for (let t = 0; t < n; t++) sum += dy[t * width + d] * x[t * width + d] * rstd[t];
+    dw[d] = sum;
   }
 }
 

@@ -1,7 +1,8 @@
-// Training checkpoints: the adapter's tensors, AdamW's moments, the step, the data cursor and the loss
-// history, in one safetensors file (tensor `<module>.<param>`, `.exp_avg`, `.exp_avg_sq`; state as JSON in
-// the metadata). Restoring one continues the run exactly. Platform-neutral: bytes in, bytes out; the Node
-// side writes them atomically (writeFileAtomic in runtime/model/node-files.ts).
+// Training checkpoints: the trained tensors (an adapter's, or every weight in full fine-tuning), AdamW's
+// moments, the step, the data cursor and the loss history, in one safetensors file (tensor `<key>`,
+// `<key>.exp_avg`, `<key>.exp_avg_sq`; state as JSON in the metadata). Restoring one continues the run
+// exactly. Platform-neutral: bytes in, bytes out; the Node side writes them atomically (writeFileAtomic in
+// runtime/model/node-files.ts).
 import { OsteonError } from '../errors.js';
 import { type SafetensorsFile, readSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../safetensors.js';
 import type { DataCursor, StepLog, TrainConfig, Trainer } from './trainer.js';
@@ -24,7 +25,7 @@ export async function checkpointBytes(trainer: Trainer, run?: unknown): Promise<
   }
   const state: CheckpointState = {
     step: trainer.step, cursor: trainer.cursor, history: trainer.history, config: trainer.config,
-    adapter: JSON.stringify(trainer.adapter.config.raw),
+    adapter: trainer.trains,
   };
   return writeSafetensors(tensors, { format: FORMAT, state: JSON.stringify(state), ...(run === undefined ? {} : { run: JSON.stringify(run) }) });
 }
@@ -54,8 +55,8 @@ export function readCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
 /** Put a checkpoint's tensors and state into a trainer built with the same model, adapter and data. */
 export function restoreCheckpoint(trainer: Trainer, saved: Uint8Array | Checkpoint, source: string): void {
   const { file, state } = saved instanceof Uint8Array ? readCheckpoint(saved, source) : saved;
-  if (state.adapter !== JSON.stringify(trainer.adapter.config.raw)) {
-    throw new OsteonError('checkpoint', `${source} was written for a different adapter configuration; resume with the same --method, -r and targets`, source);
+  if (state.adapter !== trainer.trains) {
+    throw new OsteonError('checkpoint', `${source} was written for a different adapter configuration (or full fine-tuning); resume with the same --method, -r and targets`, source);
   }
   for (const t of trainer.tensors) {
     for (const [suffix, tensor] of [['', t.param], ['.exp_avg', t.m], ['.exp_avg_sq', t.v]] as const) {

@@ -36,8 +36,29 @@ export const DEFAULT_TRAIN: TrainConfig = {
 
 export interface StepLog { step: number; loss: number; lr: number; gradNorm: number; tokens: number }
 
+/** What a run trains: named parameters with their gradients (and whether weight decay applies to each), and
+ *  an identity that a checkpoint must match to be restored into it. */
+export interface Trainables {
+  id: string;
+  params: { key: string; param: Tensor; grad: Tensor; decay: boolean }[];
+}
+
+/** An adapter's parameters, keyed `<module path>.<param>`, identified by its configuration. */
+export function adapterTrainables(adapter: ModelAdapter): Trainables {
+  const params: Trainables['params'] = [];
+  for (const [path, layer] of adapter.layers) {
+    for (const [name, param] of Object.entries(layer.params)) params.push({ key: `${path}.${name}`, param, grad: layer.grads[name], decay: true });
+  }
+  return { id: JSON.stringify(adapter.config.raw), params };
+}
+
+/** Every weight of the model, by checkpoint name (full fine-tuning: LlamaModel.trainAll). */
+export function fullTrainables(model: LlamaModel): Trainables {
+  return { id: 'full', params: model.trainAll() };
+}
+
 /** One trainable tensor with its gradient and AdamW moments. */
-export interface TrainedTensor { key: string; param: Tensor; grad: Tensor; m: Tensor; v: Tensor; accum: Tensor | null }
+export interface TrainedTensor { key: string; param: Tensor; grad: Tensor; decay: boolean; m: Tensor; v: Tensor; accum: Tensor | null }
 
 /** Where the data stream stands: the epoch and the next row within its permutation. */
 export interface DataCursor { epoch: number; next: number }
@@ -47,21 +68,23 @@ export class Trainer {
   cursor: DataCursor = { epoch: 0, next: 0 };
   readonly history: StepLog[] = [];
   readonly tensors: TrainedTensor[] = [];
+  /** The checkpoint identity of what is trained (Trainables.id). */
+  readonly trains: string;
   private readonly norm: Tensor;
 
+  /** `trained`: an adapter, or any Trainables (fullTrainables for full fine-tuning). */
   constructor(
-    readonly backend: Backend, readonly model: LlamaModel, readonly adapter: ModelAdapter,
+    readonly backend: Backend, readonly model: LlamaModel, trained: ModelAdapter | Trainables,
     readonly rows: Example[], readonly config: TrainConfig,
   ) {
     if (!rows.length) throw new OsteonError('train', 'no training rows (is the data file empty, or every row shorter than 2 tokens?)');
-    for (const [path, layer] of adapter.layers) {
-      for (const [name, param] of Object.entries(layer.params)) {
-        const zeros = (what: string) => backend.tensor(param.shape, undefined, `${path}.${name}.${what}`);
-        this.tensors.push({
-          key: `${path}.${name}`, param, grad: layer.grads[name], m: zeros('exp_avg'), v: zeros('exp_avg_sq'),
-          accum: config.gradAccum > 1 ? zeros('accum') : null,
-        });
-      }
+    const { id, params } = 'layers' in trained ? adapterTrainables(trained) : trained;
+    this.trains = id;
+    for (const { key, param, grad, decay } of params) {
+      const zeros = (what: string) => backend.tensor(param.shape, undefined, `${key}.${what}`);
+      this.tensors.push({
+        key, param, grad, decay, m: zeros('exp_avg'), v: zeros('exp_avg_sq'), accum: config.gradAccum > 1 ? zeros('accum') : null,
+      });
     }
     this.norm = backend.tensor([1], undefined, 'grad-norm^2');
   }
@@ -124,7 +147,7 @@ export class Trainer {
     this.step++;
     for (const t of this.tensors) {
       this.backend.adamw(t.param, t.accum ?? t.grad, t.m, t.v, {
-        lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay, step: this.step, gradScale: clip / c.gradAccum,
+        lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: t.decay ? c.weightDecay : 0, step: this.step, gradScale: clip / c.gradAccum,
       });
     }
     const log = { step: this.step, loss, lr, gradNorm, tokens };
@@ -132,7 +155,7 @@ export class Trainer {
     return log;
   }
 
-  /** Free the optimizer state (the adapter's own tensors stay with the model). */
+  /** Free the optimizer state (the trained tensors and their gradients stay with the model). */
   dispose(): void {
     for (const t of this.tensors) for (const x of [t.m, t.v, t.accum]) if (x) this.backend.dispose(x);
     this.backend.dispose(this.norm);

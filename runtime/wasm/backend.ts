@@ -279,11 +279,18 @@ class WasmKernels implements BackendKernels<WasmTensor> {
   embedding(ids: Int32Array, table: WasmTensor, out: WasmTensor, d: EmbeddingDims): void {
     this.withHostData(ids, `embedding ids [${d.n}]`, (p) => this.kernels.embedding(p, table.ptr, out.ptr, d.n, d.width, table.dtype === 'float16'));
   }
+  embeddingBackward(ids: Int32Array, dout: WasmTensor, dtable: WasmTensor, d: EmbeddingDims, accumulate: boolean): void {
+    this.withHostData(ids, `embeddingBackward ids [${d.n}]`, (p) =>
+      this.kernels.embeddingBackward(p, dout.ptr, dtable.ptr, d.n, d.vocab, d.width, accumulate));
+  }
   rmsNorm(x: WasmTensor, w: WasmTensor, eps: number, y: WasmTensor, rstd: WasmTensor, d: RowDims): void {
     this.kernels.rmsNorm(x.ptr, w.ptr, eps, y.ptr, rstd.ptr, d.n, d.width);
   }
   rmsNormBackward(x: WasmTensor, w: WasmTensor, rstd: WasmTensor, dy: WasmTensor, dx: WasmTensor, d: RowDims): void {
     this.kernels.rmsNormBackward(x.ptr, w.ptr, rstd.ptr, dy.ptr, dx.ptr, d.n, d.width);
+  }
+  rmsNormWeightGrad(x: WasmTensor, rstd: WasmTensor, dy: WasmTensor, dw: WasmTensor, d: RowDims): void {
+    this.kernels.rmsNormWeightGrad(x.ptr, rstd.ptr, dy.ptr, dw.ptr, d.n, d.width);
   }
   rope(x: WasmTensor, table: Float32Array, d: RopeDims, sign: 1 | -1): void {
     this.withHostData(table, `rope table [${d.n}, ${d.headDim}]`, (p) => this.kernels.rope(x.ptr, p, d.n, d.heads, d.headDim / 2, sign));
