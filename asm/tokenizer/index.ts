@@ -1,14 +1,19 @@
-// The tokenizer module (build/tokenizer.wasm): pre-tokenizer scanners and the BPE model, driven by
-// runtime/tokenizer/. TypeScript normalizes text, splits out added tokens, encodes each remaining segment
-// to UTF-8 in the input buffer and calls encodeSegment, which appends ids to the output buffer.
+// The tokenizer module (build/tokenizer.wasm): pre-tokenizer scanners, the BPE model and the BPE trainer,
+// driven by runtime/tokenizer/. TypeScript normalizes text, splits out added tokens, encodes each remaining
+// segment to UTF-8 in the input buffer and calls encodeSegment, which appends ids to the output buffer.
+// Training (runtime/tokenizer/train.ts) passes each text through countSegment, then merges (train.ts).
 import { alloc } from './tables';
-import { splitStage } from './pretok';
+import { splitStage, setCounting } from './pretok';
 import { flagsOf } from './unicode';
 
 export { alloc, buildVocab, buildMerges, vocabFind, byteIds, fallbackIds } from './tables';
 export { configure, setAffixes } from './bpe';
 export { clearStages, addStage } from './pretok';
 export { reserveOut, resetOut, outPointer, outCount, appendId } from './output';
+export { resetWords, byteFrequencies, distinctWords } from './train-words';
+export {
+  alphabetIds, resetTokens, addToken, tokenCount, tokenPointer, tokenLength, startMerges, mergeSome, mergeCount, mergesPointer,
+} from './train';
 
 let input: usize = 0;
 let inputCapacity: usize = 0;
@@ -47,6 +52,14 @@ export function spacesToMetaspace(bytes: usize, prepend: i32): usize {
 /** Pre-tokenize and encode input[0..bytes), appending ids. */
 export function encodeSegment(bytes: usize): void {
   if (bytes > 0) splitStage(0, input, input + bytes);
+}
+
+/** Pre-tokenize input[0..bytes) and count its words for training (see train-words.ts). */
+export function countSegment(bytes: usize): void {
+  if (bytes == 0) return;
+  setCounting(true);
+  splitStage(0, input, input + bytes);
+  setCounting(false);
 }
 
 /** The class flags of a code point, exported for the table's test against the JS engine. */

@@ -1,10 +1,11 @@
 // Pre-tokenization as a pipeline of split stages, each a scanner (scan.ts) plus the reference's split
 // behaviour (Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous) and `invert`; the pieces of
-// the last stage go to the BPE model. Each stage splits each piece of the stage before it, so a scanner's
+// the last stage go to the BPE model, or to the trainer's word counter while counting. Each stage splits each piece of the stage before it, so a scanner's
 // lookahead ends at the piece's end, as in the reference's Sequence of pre-tokenizers.
 // It deliberately keeps no list of pieces: chunks stream through a pending-piece state per stage.
 import { matchAt } from './scan';
 import { encodeWord } from './bpe';
+import { countWord } from './train-words';
 import { charLen, flagsAt } from './unicode';
 
 import { ISOLATED, MAX_STAGES, MERGED_WITH_NEXT, MERGED_WITH_PREVIOUS, REMOVED, WHOLE } from './kinds';
@@ -18,6 +19,10 @@ const pendingStart = new StaticArray<usize>(MAX_STAGES);
 const pendingEnd = new StaticArray<usize>(MAX_STAGES);
 const pendingDelimiter = new StaticArray<bool>(MAX_STAGES);
 
+/** Whether the last stage's pieces are counted as training words instead of encoded. */
+let counting = false;
+export function setCounting(on: bool): void { counting = on; }
+
 export function clearStages(): void { stages = 0; }
 
 export function addStage(kind: i32, behavior: i32, invert: bool): void {
@@ -30,7 +35,10 @@ export function addStage(kind: i32, behavior: i32, invert: bool): void {
 
 /** Split [start, end) by stage s and pass every piece on. */
 export function splitStage(s: i32, start: usize, end: usize): void {
-  if (s == stages) { encodeWord(start, end); return; }
+  if (s == stages) {
+    if (counting) countWord(start, end); else encodeWord(start, end);
+    return;
+  }
   const kind = unchecked(kinds[s]);
   if (kind == WHOLE) { splitStage(s + 1, start, end); return; }
   const invert = unchecked(inverts[s]);
