@@ -185,6 +185,25 @@ export function toBfloat16(x: number): number {
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
+/** x rounded to IEEE float16 (ties to even; beyond 65504 infinity; subnormals kept), as its raw 16 bits. */
+export function toFloat16(x: number): number {
+  const f = Math.fround(x);
+  const sign = f < 0 || Object.is(f, -0) ? 0x8000 : 0;
+  const a = Math.abs(f);
+  if (Number.isNaN(a)) return 0x7e00;
+  if (a >= 65520) return sign | 0x7c00; // rounds past the largest float16, 65504
+  if (a < 2 ** -14) return sign | roundEven(a * 2 ** 24); // subnormal: multiples of 2^-24 (may round up to 2^-14)
+  const exp = Math.floor(Math.log2(a));
+  const e = a < 2 ** exp ? exp - 1 : a >= 2 ** (exp + 1) ? exp + 1 : exp; // guard log2 rounding
+  const mantissa = roundEven((a / 2 ** e - 1) * 1024); // may carry into the exponent, which the sum absorbs
+  return sign | (((e + 15) << 10) + mantissa);
+}
+
+function roundEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 ? r - 1 : r;
+}
+
 /** Serialise tensors (in the given order) and string metadata to safetensors bytes. */
 export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};

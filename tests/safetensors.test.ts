@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readSafetensors, toFloat32, toInt32, writeSafetensors } from '../runtime/safetensors.js';
+import { readSafetensors, toFloat16, toFloat32, toInt32, writeSafetensors } from '../runtime/safetensors.js';
 import { loadFixture } from './helpers.js';
 
 test('reads PEFT fixture with metadata and shapes', () => {
@@ -38,6 +38,20 @@ test('corrupt files fail with the reason', () => {
   const copy = wrongSize.slice();
   copy.set(patched, 8);
   assert.throws(() => readSafetensors(copy), /needs 20 bytes/);
+});
+
+test('toFloat16: every finite float16 value round-trips; ties go to even; overflow is infinity', () => {
+  const bits = Uint16Array.from({ length: 65536 }, (_, i) => i).filter((h) => (h & 0x7c00) !== 0x7c00 || (h & 0x3ff) === 0);
+  const file = readSafetensors(writeSafetensors({ all: { dtype: 'F16', shape: [bits.length], data: bits } }));
+  const values = toFloat32(file.tensors.get('all')!);
+  const back = Uint16Array.from(values, toFloat16);
+  const differ = back.findIndex((h, i) => h !== bits[i] && !(bits[i] === 0x8000 && h === 0x8000));
+  assert.is(differ, -1, `bits ${bits[differ]?.toString(16)} -> ${values[differ]} -> ${back[differ]?.toString(16)}`);
+  const cases: [number, number][] = [
+    [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [65504, 0x7bff], [65519, 0x7bff], [65520, 0x7c00], [-1e9, 0xfc00],
+    [2 ** -25, 0], [3 * 2 ** -25, 0x0002], [2 ** -14 - 2 ** -26, 0x0400], [-0, 0x8000],
+  ];
+  for (const [x, want] of cases) assert.is(toFloat16(x), want, `toFloat16(${x})`);
 });
 
 test.run();

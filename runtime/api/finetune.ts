@@ -53,8 +53,10 @@ export interface FinetuneOptions {
   warmup?: number;
   weightDecay?: number;
   maxGradNorm?: number;
-  /** Fraction (< 1) or count of examples kept out for evaluation (default 0.1). */
+  /** Fraction (< 1) or count of examples kept out for evaluation (default 0.1; ignored with evalData). */
   heldOut?: number;
+  /** Evaluation data kept apart by the caller (a validation file): then every example of `data` trains. */
+  evalData?: DataSource;
   evalEvery?: number;
   checkpointEvery?: number;
   noPack?: boolean;
@@ -184,9 +186,12 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
     opened.model.recompute = o.recompute ?? false;
     const eos = opened.eos ?? (builtin ? BUILTIN_EOS : undefined);
     const examples = await readExamples(o.data, opened.tokenizer, eos, opened.config.vocabSize);
-    const record: RunRecord = { options: run, data: dataFingerprint(examples), model: modelFingerprint(opened.config.raw) };
+    const evalExamples = o.evalData === undefined ? null : await readExamples(o.evalData, opened.tokenizer, eos, opened.config.vocabSize);
+    const record: RunRecord = {
+      options: run, data: dataFingerprint(evalExamples ? [...examples, ...evalExamples] : examples), model: modelFingerprint(opened.config.raw),
+    };
     if (recorded) checkResumeInputs(recorded, record.data, record.model, where);
-    const { train, held } = splitHeldOut(examples, run.heldOut, config.seed);
+    const { train, held } = evalExamples ? { train: examples, held: evalExamples } : splitHeldOut(examples, run.heldOut, config.seed);
     const rows = toRows(train, run.seq, !run.noPack);
     const heldBatches = held.length ? toBatches(toRows(held, run.seq, false), config.batchSize) : [];
     const adapter = full ? null : attachAdapter(opened.model, newPeftConfig(adapterConfig(run), run.targets), 'default', config.seed);

@@ -87,6 +87,9 @@ export function checkFinetuneOptions(o: Record<string, unknown>): void {
   for (const key of ['noPack', 'recompute', 'resume', 'halfWeights']) {
     if (o[key] !== undefined && typeof o[key] !== 'boolean') throw new OsteonError('finetune', `${key}=${shown(o[key])} must be true or false`);
   }
+  if (o.evalData !== undefined && o.heldOut !== undefined) {
+    throw new OsteonError('finetune', `evalData (--eval-data) and ${optionName('heldOut')} both given: evaluation data given apart is used instead of a held-out part; pass one of them`);
+  }
   if (o.method === 'full' && o.halfWeights === true) {
     throw new OsteonError('finetune', `halfWeights=true with ${optionName('method')}=full: trained weights are kept in float32; leave halfWeights out`);
   }

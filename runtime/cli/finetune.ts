@@ -31,6 +31,7 @@ export const FINETUNE_HELP = `osteon finetune [options]
   --steps N (100; 300 built-in)  --batch N (4)  --seq N (256; 64 built-in)  --accum N (1)  --lr X (2e-4; 3e-3 built-in)
   --schedule cosine|linear|constant  --warmup N (10)  --weight-decay X (0)  --max-grad-norm X (1; 0 = off)
   --held-out X           fraction (< 1) or count of examples kept out for evaluation (default: 0.1)
+  --eval-data FILE       evaluate on this file instead (JSONL or .txt); every example of --data then trains
   --eval-every N         evaluate the held-out set every N steps (default: at the end only)
   --checkpoint-every N   write a checkpoint every N steps (default: 50 and at the end)
   --no-pack              one example per row instead of packing examples into full rows
@@ -54,7 +55,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       alpha: { type: 'string' }, dropout: { type: 'string' }, targets: { type: 'string' },
       steps: { type: 'string' }, batch: { type: 'string' }, seq: { type: 'string' }, accum: { type: 'string' },
       lr: { type: 'string' }, schedule: { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' },
-      'max-grad-norm': { type: 'string' }, 'held-out': { type: 'string' }, 'eval-every': { type: 'string' },
+      'max-grad-norm': { type: 'string' }, 'held-out': { type: 'string' }, 'eval-data': { type: 'string' }, 'eval-every': { type: 'string' },
       'checkpoint-every': { type: 'string' }, 'no-pack': { type: 'boolean', default: false },
       recompute: { type: 'boolean', default: false }, 'no-half-weights': { type: 'boolean', default: false },
       resume: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false }, seed: { type: 'string' }, backend: { type: 'string' },
@@ -95,7 +96,7 @@ export async function finetuneCommand(args: string[]): Promise<number> {
       model: o.model, data: o.data, method: o.method as Method, r: n('rank'), miniR: n('mini-r'), alpha: n('alpha'),
       dropout: n('dropout'), targets: o.targets, steps: n('steps'), batch: n('batch'), seq: n('seq'), accum: n('accum'),
       lr: n('lr'), schedule: o.schedule as ScheduleKind | undefined, warmup: n('warmup'), weightDecay: n('weight-decay'),
-      maxGradNorm: n('max-grad-norm'), heldOut: n('held-out'), evalEvery: n('eval-every'), checkpointEvery: n('checkpoint-every'),
+      maxGradNorm: n('max-grad-norm'), heldOut: n('held-out'), evalData: o['eval-data'], evalEvery: n('eval-every'), checkpointEvery: n('checkpoint-every'),
       noPack: o['no-pack'], recompute: o.recompute, halfWeights: o['no-half-weights'] ? false : undefined, resume: o.resume, seed: n('seed'), backend: backendFlag(o.backend),
       checkpoint: folderStore(out), signal: cancel.signal, onProgress, onLog: log, countDevice: o.verbose,
     });
