@@ -27,7 +27,7 @@ import { type VariantSource, chooseVariants } from './tuning.js';
 import { ADD, DROPOUT, DROPOUT_IN_PLACE, SWIGLU, SWIGLU_BACKWARD } from './elementwise.js';
 import { embedding } from './embedding.js';
 import { FOLD, TILE } from './fold.js';
-import { NARROW, WIDEN, convert, pieceOf, pieces } from './half.js';
+import { NARROW, WIDEN, convert, pieceLabel, pieceOf, pieces } from './half.js';
 import { matmulTensors } from './matmul.js';
 import { ADAMW, SUM_SQUARES } from './optimizer.js';
 import { HostUploads, ScratchBuffer } from './reusable.js';
@@ -142,7 +142,7 @@ class GpuKernels implements Kernels<GpuTensor> {
     const wide = this.ctx.storageBuffer((parts[0]?.n ?? 0) * 4, `${t.label} (float32 upload)`, 'any');
     parts.forEach((p, i) => {
       if (i > 0) this.ctx.flush();
-      const what = p.n === t.size ? t.label : `${t.label} (elements ${p.e0}+${p.n})`;
+      const what = pieceLabel(t.label, p, t.size);
       this.ctx.upload(wide, 0, data.subarray(p.e0, p.e0 + p.n), what);
       this.ctx.launch(NARROW, `write ${what}`, p.n, [wide, pieceOf(buf(t), p, t.size, 2)]);
     });
@@ -161,7 +161,7 @@ class GpuKernels implements Kernels<GpuTensor> {
       const wide = this.ctx.storageBuffer(parts[0].n * 4, `${t.label} (float32 read)`, 'any');
       try {
         for (const p of parts) {
-          const what = p.n === t.size ? t.label : `${t.label} (elements ${p.e0}+${p.n})`;
+          const what = pieceLabel(t.label, p, t.size);
           this.ctx.launch(WIDEN, `read ${what}`, p.n, [pieceOf(buf(t), p, t.size, 2), wide]);
           out.set(new Float32Array(await this.ctx.readBuffer(wide, p.n * 4, what)), p.e0);
         }

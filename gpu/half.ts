@@ -20,6 +20,10 @@ export interface Piece { e0: number; n: number }
 export const pieceOf = (b: GPUBuffer, p: Piece, count: number, elementBytes: 2 | 4): GPUBuffer | GPUBufferBinding =>
   p.n === count ? b : rowWindow(b, p.e0, p.n, 1, elementBytes);
 
+/** `label`, with the piece's elements when the conversion has more than one. */
+export const pieceLabel = (label: string, p: Piece, count: number): string =>
+  p.n === count ? label : `${label} (elements ${p.e0}+${p.n})`;
+
 /** Element ranges [e0, e0 + n) of a conversion of `count` elements: one when the float32 side fits one
  *  binding, else pieces whose float32 side does, starting at multiples of minStorageBufferOffsetAlignment / 2
  *  elements so that both sides' windows start aligned (float16 elements take 2 bytes, float32 ones 4). */
@@ -36,7 +40,6 @@ export function pieces(ctx: GpuContext, count: number): Piece[] {
 export function convert(ctx: GpuContext, k: Kernel<number>, label: string, src: GPUBuffer, dst: GPUBuffer, count: number): void {
   const [srcBytes, dstBytes] = k === WIDEN ? [2, 4] as const : [4, 2] as const;
   for (const p of pieces(ctx, count)) {
-    ctx.launch(k, p.n === count ? label : `${label} (elements ${p.e0}+${p.n})`, p.n,
-      [pieceOf(src, p, count, srcBytes), pieceOf(dst, p, count, dstBytes)]);
+    ctx.launch(k, pieceLabel(label, p, count), p.n, [pieceOf(src, p, count, srcBytes), pieceOf(dst, p, count, dstBytes)]);
   }
 }
