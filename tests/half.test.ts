@@ -228,6 +228,25 @@ half('float16 weights over one binding: embedding rows and matmul in every opera
   }
 });
 
+half('llama-bone with 20 KiB bindings: the float16 embedding, LM head and MLP weights in row windows give PEFT\'s logits, loss and gradients', async () => {
+  if (!gpu) return;
+  // [300, 64] embedding (38400 bytes) and [172, 64] MLP weights (22016 bytes) in float16 exceed the binding,
+  // as do the [24, 300] logits; every activation ([24, 172] at most, 16512 bytes) fits it.
+  const small = (await createWebGPUBackend({ maxBindingBytes: 20 << 10 }))!;
+  try {
+    const f = await fixture(small, 'llama-bone');
+    const over = [...f.model.namedWeights()].filter(([, t]) => t.dtype === 'float16' && bytesOf(small, t) > small.ctx.maxBinding);
+    assert.ok(over.length >= 5, `float16 weights over the binding: ${over.map(([k]) => k).join(', ')}`);
+    within('logits', await small.read(f.model.forward(f.ids, f.batch).logits), fixtureFloat(f.ref, 'logits'));
+    within('loss', [await f.model.forwardLoss(f.ids, f.labels, f.batch, true)], fixtureFloat(f.ref, 'loss'));
+    for (const [path, layer] of f.adapter.layers) {
+      within(`${path} grad`, await small.read(layer.grads.block), fixtureFloat(f.ref, `${peftKey(path, 'block')}.grad`));
+    }
+  } finally {
+    small.destroy();
+  }
+});
+
 half('a model whose float16 tensor passes maxBufferSize is refused from config.json, naming the tensor, the limit, the need and the options', async () => {
   if (!gpu) return;
   const maxBuffer = gpu.ctx.limits.maxBufferSize;
