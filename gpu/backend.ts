@@ -5,8 +5,9 @@
 // described in gpu/<op>.ts and dispatched by GpuContext.launch (gpu/kernel.ts). CPU-side index arrays travel
 // through the upload ring (gpu/device.ts), the rotary table through a reusable upload buffer (reusable.ts).
 // Tensors may exceed one storage binding (up to maxBufferSize): embedding, matmul and crossEntropy, the ops
-// that meet vocabulary-sized tensors, walk them in row windows; any other op given one throws naming the op
-// and the limit (gpu/device.ts dispatch).
+// that meet vocabulary-sized tensors, walk them in row windows (of float16 rows for half-precision weights),
+// and conversions between float16 and float32 go a binding-sized piece at a time; any other op given one
+// throws naming the op and the limit (gpu/device.ts dispatch).
 // Half-precision weights (`weight`, with shader-f16): matmul operands and embedding tables are read as
 // float16 and accumulated in f32; matmul's C, blockDelta's w and blockAffine/batGrad's w go through a float32
 // temporary (written back rounded to float16 where the op writes the weight); copy/read/write convert; every
@@ -26,7 +27,7 @@ import { type VariantSource, chooseVariants } from './tuning.js';
 import { ADD, DROPOUT, DROPOUT_IN_PLACE, SWIGLU, SWIGLU_BACKWARD } from './elementwise.js';
 import { embedding } from './embedding.js';
 import { FOLD, TILE } from './fold.js';
-import { NARROW, WIDEN } from './half.js';
+import { NARROW, WIDEN, convert, pieceLabel, pieceOf, pieces } from './half.js';
 import { matmulTensors } from './matmul.js';
 import { ADAMW, SUM_SQUARES } from './optimizer.js';
 import { HostUploads, ScratchBuffer } from './reusable.js';
@@ -126,42 +127,55 @@ class GpuKernels implements Kernels<GpuTensor> {
   }
 
   /** Float16 storage (two elements per u32 word, gpu/half.wgsl) where the device has shader-f16, else null
-   *  (a float32 tensor). A weight whose float32 form exceeds one binding stays float32: its conversion and the
-   *  float16 reads of matmul and embedding bind whole tensors, while float32 ones are walked in row windows. */
+   *  (a float32 tensor). Any size up to maxBufferSize: matmul and embedding read float16 tensors over one
+   *  binding in row windows, and conversions go a binding-sized piece at a time. */
   createWeight(shape: readonly number[], label: string, data: Float32Array): GpuTensor | null {
-    const size = sizeOf(shape);
-    if (!this.ctx.hasF16 || size * 4 > this.ctx.maxBinding) return null;
-    const wide = this.create(shape, `${label} (float32 upload)`, data);
-    const t = new GpuTensor(shape, label, this.ctx.storageBuffer(size * 2, label, 'zero', true), this, 'float16');
-    this.copy(wide, t, size);
-    this.release(wide);
+    if (!this.ctx.hasF16) return null;
+    const t = new GpuTensor(shape, label, this.ctx.storageBuffer(sizeOf(shape) * 2, label, 'any', true), this, 'float16');
+    this.writeHalf(t, data);
     return t;
   }
 
+  /** Narrow `data` into the float16 tensor `t` through one float32 upload buffer of at most one binding,
+   *  reused by every piece: each piece's pass is submitted before the next upload overwrites it. */
+  private writeHalf(t: GpuTensor, data: Float32Array): void {
+    const parts = pieces(this.ctx, t.size);
+    const wide = this.ctx.storageBuffer((parts[0]?.n ?? 0) * 4, `${t.label} (float32 upload)`, 'any');
+    parts.forEach((p, i) => {
+      if (i > 0) this.ctx.flush();
+      const what = pieceLabel(t.label, p, t.size);
+      this.ctx.upload(wide, 0, data.subarray(p.e0, p.e0 + p.n), what);
+      this.ctx.launch(NARROW, `write ${what}`, p.n, [wide, pieceOf(buf(t), p, t.size, 2)]);
+    });
+    this.ctx.release(wide);
+  }
+
   async read(t: GpuTensor): Promise<Float32Array> {
-    if (isHalf(t)) {
-      const wide = this.create(t.shape, `${t.label} (float32 read)`);
-      this.copy(t, wide, t.size);
-      try {
-        return await this.read(wide);
-      } finally {
-        this.release(wide);
-      }
-    }
     if (t.size === 0) {
       await this.ctx.settle();
       return new Float32Array(0);
+    }
+    if (isHalf(t)) {
+      // Widened a piece at a time into one float32 buffer of at most one binding (each read waits for its piece).
+      const out = new Float32Array(t.size);
+      const parts = pieces(this.ctx, t.size);
+      const wide = this.ctx.storageBuffer(parts[0].n * 4, `${t.label} (float32 read)`, 'any');
+      try {
+        for (const p of parts) {
+          const what = pieceLabel(t.label, p, t.size);
+          this.ctx.launch(WIDEN, `read ${what}`, p.n, [pieceOf(buf(t), p, t.size, 2), wide]);
+          out.set(new Float32Array(await this.ctx.readBuffer(wide, p.n * 4, what)), p.e0);
+        }
+      } finally {
+        this.ctx.release(wide);
+      }
+      return out;
     }
     return new Float32Array(await this.ctx.readBuffer(buf(t), t.size * 4, t.label));
   }
 
   write(t: GpuTensor, data: Float32Array): void {
-    if (isHalf(t)) {
-      const wide = this.create(t.shape, `${t.label} (float32 write)`, data);
-      this.copy(wide, t, t.size);
-      this.release(wide);
-      return;
-    }
+    if (isHalf(t)) return this.writeHalf(t, data);
     // In order with the passes: those recorded before still see the old contents.
     this.ctx.write(buf(t), data, t.label);
   }
@@ -169,8 +183,8 @@ class GpuKernels implements Kernels<GpuTensor> {
   copy(src: GpuTensor, dst: GpuTensor, count: number): void {
     const [s, d] = [buf(src), buf(dst)];
     const label = `copy ${src.label} -> ${dst.label}`;
-    if (isHalf(src) && !isHalf(dst)) this.ctx.launch(WIDEN, label, count, [s, d]);
-    else if (!isHalf(src) && isHalf(dst)) this.ctx.launch(NARROW, label, count, [s, d]);
+    if (isHalf(src) && !isHalf(dst)) convert(this.ctx, WIDEN, label, s, d, count);
+    else if (!isHalf(src) && isHalf(dst)) convert(this.ctx, NARROW, label, s, d, count);
     // Float16 tensors: copy whole u32 words (two elements each).
     else this.ctx.record(label, (e) => e.copyBufferToBuffer(s, 0, d, 0, isHalf(src) ? Math.ceil(count / 2) * 4 : count * 4));
   }

@@ -27,8 +27,8 @@ export function crossEntropy(ctx: GpuContext, rowLosses: ScratchBuffer, label: s
   const { n: rows, vocab, count } = d;
   const t = ctx.staged(targets, 'targets');
   const rowLoss = rowLosses.get(rows * 4);
-  const chunk = rowsPerWindow(ctx, logits.size, rows, vocab, `${label}: logits`);
-  const window = (b: GPUBuffer, row0: number, n: number) => (chunk === rows ? b : rowWindow(b, row0, n, vocab));
+  const chunk = rowsPerWindow(ctx, rows, [{ bytes: logits.size, cols: vocab, elementBytes: 4 }], `${label}: logits`);
+  const window = (b: GPUBuffer, row0: number, n: number) => (chunk === rows ? b : rowWindow(b, row0, n, vocab, 4));
   for (let row0 = 0; row0 < rows; row0 += chunk) {
     const n = Math.min(chunk, rows - row0);
     const what = chunk === rows ? label : `${label} (rows ${row0}+${n})`;

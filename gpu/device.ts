@@ -19,8 +19,8 @@
 //   process's stderr while it enumerates adapters, before any device is requested: nothing here can
 //   change them.)
 // Tensors may be larger than one storage binding (up to maxBufferSize): kernels bind row windows of them
-// (rowsPerWindow, rowWindow below), and a dispatch that would bind more than the binding limit is refused
-// with the kernel's label before anything is recorded.
+// (rowsPerWindow, rowWindow below; rows of float32 or float16 elements), and a dispatch that would bind more
+// than the binding limit is refused with the kernel's label before anything is recorded.
 // It deliberately knows nothing about ops or shapes: the kernel descriptors of gpu/<op>.ts (kernel.ts) do;
 // `launch` is the one place a kernel is dispatched.
 import type { DeviceCounters } from '../runtime/backend.js';
@@ -610,29 +610,39 @@ function grid(ctx: GpuContext, count: number, size: number): [number, number, nu
   return [Math.ceil(groups / y), y, 1];
 }
 
-/** Rows of a row-major [rows, cols] float32 tensor of `bytes` that one binding window holds: all of them
- *  when the tensor fits, else the most that fit, rounded down so that every window starts at a multiple of
- *  minStorageBufferOffsetAlignment, and to a multiple of 4 rows so that a row count used as a column offset
- *  into another operand keeps matmul's vec4 loads aligned. */
-export function rowsPerWindow(ctx: GpuContext, bytes: number, rows: number, cols: number, what: string): number {
-  if (bytes <= ctx.maxBinding) return rows;
-  const rowBytes = cols * 4;
+/** A row-major [rows, cols] tensor walked in row windows: its buffer's bytes and its element size (4: float32,
+ *  2: float16, a half-precision weight). */
+export interface RowMajor { bytes: number; cols: number; elementBytes: 2 | 4 }
+
+/** Rows per binding window for tensors that share their row dimension of `rows` (an operand's rows and those
+ *  of the product they make, say): all of them when every tensor fits one binding, else the most that the
+ *  widest tensor over the limit fits, rounded down so that every window of every tensor over the limit starts
+ *  at a multiple of minStorageBufferOffsetAlignment, and to a multiple of 4 rows so that a row count used as a
+ *  column offset into another operand keeps matmul's vec4 loads aligned. Row sizes of 2-byte elements make
+ *  the steps between aligned starts longest: a float16 row of odd width is 2 mod 4 bytes, so only every
+ *  128th row starts at a multiple of 256 bytes. */
+export function rowsPerWindow(ctx: GpuContext, rows: number, tensors: readonly RowMajor[], what: string): number {
+  const over = tensors.filter((t) => t.bytes > ctx.maxBinding);
+  if (over.length === 0) return rows;
   const align = ctx.device.limits.minStorageBufferOffsetAlignment;
-  const step = Math.max(4, align / gcd(rowBytes, align)); // rows between aligned starts (both powers of 2)
-  const fit = Math.floor(ctx.maxBinding / rowBytes / step) * step;
+  // Rows between aligned starts: align / gcd(row bytes, align), a power of 2 since align is one.
+  const step = Math.max(4, ...over.map((t) => align / gcd(t.cols * t.elementBytes, align)));
+  const widest = Math.max(...over.map((t) => t.cols * t.elementBytes));
+  const fit = Math.floor(ctx.maxBinding / widest / step) * step;
   if (fit === 0) {
-    throw new Error(`[webgpu] ${what}: ${step} rows of ${cols} floats (the smallest aligned window) exceed the binding ` +
+    throw new Error(`[webgpu] ${what}: ${step} rows of ${widest} bytes (the smallest aligned window) exceed the binding ` +
       `limit of ${ctx.maxBinding} bytes: this row is too wide for this device`);
   }
   return fit;
 }
 
-/** The binding window of rows [row0, row0 + rows) of a row-major [*, cols] float32 buffer; row0 comes
- *  from rowsPerWindow steps, so the offset is aligned. The last window reaches the buffer's (16-byte
- *  rounded) end so that vec4 reads of the final elements stay inside it. */
-export function rowWindow(buffer: GPUBuffer, row0: number, rows: number, cols: number): GPUBufferBinding {
-  const offset = row0 * cols * 4;
-  return { buffer, offset, size: Math.min(Math.ceil((rows * cols * 4) / 16) * 16, buffer.size - offset) };
+/** The binding window of rows [row0, row0 + rows) of a row-major [*, cols] buffer of `elementBytes`-byte
+ *  elements; row0 comes from rowsPerWindow steps, so the offset is aligned. The last window reaches the
+ *  buffer's (16-byte rounded) end so that vec4 reads of the final elements stay inside it; every window's size
+ *  is a multiple of 16 bytes, so float16 windows (read as u32 pairs) hold whole words. */
+export function rowWindow(buffer: GPUBuffer, row0: number, rows: number, cols: number, elementBytes: 2 | 4): GPUBufferBinding {
+  const offset = row0 * cols * elementBytes;
+  return { buffer, offset, size: Math.min(Math.ceil((rows * cols * elementBytes) / 16) * 16, buffer.size - offset) };
 }
 
 function gcd(a: number, b: number): number {

@@ -1,6 +1,6 @@
 // The kernel of embedding.wgsl: gathers table rows by token id; the ids travel in the upload ring
 // (device.ts). A table over the binding limit (a large vocabulary) is gathered one window of rows at a
-// time; a float16 table (a half-precision weight) is read through unpack2x16float and must fit one binding.
+// time; a float16 table (a half-precision weight) is read through unpack2x16float, in windows alike.
 // Ids and shapes are checked by the caller (runtime/shapes.ts embeddingDims).
 import type { EmbeddingDims } from '../runtime/shapes.js';
 import { type GpuContext, rowWindow, rowsPerWindow } from './device.js';
@@ -24,16 +24,13 @@ const EMBEDDING = Object.fromEntries((['f32', 'f16'] as const).map((type) => [ty
 export function embedding(ctx: GpuContext, label: string, ids: Int32Array, table: GPUBuffer, out: GPUBuffer,
   d: EmbeddingDims, half: boolean): void {
   const { vocab, width } = d;
-  if (half && table.size > ctx.maxBinding) {
-    throw new Error(`[embedding] ${label}: a float16 table over the binding limit of ${ctx.maxBinding} bytes; ` +
-      'load this model with halfWeights: false (float32 tables are gathered a window of rows at a time)');
-  }
   const idBuf = ctx.staged(ids, 'token ids');
   const count = ids.length * width;
-  const chunk = rowsPerWindow(ctx, table.size, vocab, width, `${label}: table`);
+  const elementBytes = half ? 2 : 4;
+  const chunk = rowsPerWindow(ctx, vocab, [{ bytes: table.size, cols: width, elementBytes }], `${label}: table`);
   for (let row0 = 0; row0 < vocab; row0 += chunk) {
     const rows = Math.min(chunk, vocab - row0);
-    const window = chunk === vocab ? table : rowWindow(table, row0, rows, width);
+    const window = chunk === vocab ? table : rowWindow(table, row0, rows, width, elementBytes);
     ctx.launch(EMBEDDING[half ? 'f16' : 'f32'], chunk === vocab ? label : `${label} (rows ${row0}+${rows})`,
       { count, width, row0, rows }, [idBuf, window, out]);
   }

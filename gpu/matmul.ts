@@ -5,8 +5,8 @@
 // Two designs (the context's variants.matmul): register-blocked for CPU drivers (matmul.wgsl), workgroup-tiled
 // for hardware GPUs (matmulTiled.wgsl), with the same bindings, parameters and grid.
 // One pipeline per (design, transA, transB, aligned, float16 A, float16 B) variant of the template; a float16
-// operand (a half-precision weight, gpu/half.wgsl layout) may not exceed one binding. It checks nothing about
-// shapes: callers have (runtime/shapes.ts matmulDims).
+// operand (a half-precision weight, gpu/half.wgsl layout) is windowed like a float32 one, by rows of 2-byte
+// elements. It checks nothing about shapes: callers have (runtime/shapes.ts matmulDims).
 import { type GpuContext, type KernelVariants, rowWindow, rowsPerWindow } from './device.js';
 import { type Kernel, params } from './kernel.js';
 import src from './matmul.wgsl';
@@ -94,23 +94,24 @@ export function matmulTensors(ctx: GpuContext, label: string, a: GPUBuffer, b: G
     });
     return;
   }
-  if (call.halfA || call.halfB) {
-    throw new Error(`[matmul] ${label}: a float16 operand over the binding limit of ${limit} bytes; load this model ` +
-      'with halfWeights: false (float32 weights are bound a window of rows at a time)');
-  }
   if (batch !== 1) {
     throw new Error(`[matmul] ${label}: a batch of ${batch} products with an operand over the binding limit of ${limit} ` +
       'bytes; split the batch into separate matmul calls');
   }
-  const rowsFit = (t: GPUBuffer, rows: number, cols: number, what: string) => rowsPerWindow(ctx, t.size, rows, cols, `${label}: ${what}`);
-  let mc = rowsFit(c, m, n, 'C'), nc = n, kc = k;
-  if (transA) kc = rowsFit(a, k, m, 'A'); else mc = Math.min(mc, rowsFit(a, m, k, 'A'));
-  if (transB) nc = rowsFit(b, n, k, 'B'); else kc = Math.min(kc, rowsFit(b, k, n, 'B'));
+  // Each of M, N and K is split into blocks that every tensor stored with that many rows (C and A by M unless
+  // A is transposed, B by N when transposed, A and B by K otherwise) windows at aligned starts.
+  const ea = call.halfA ? 2 : 4, eb = call.halfB ? 2 : 4;
+  const A = { bytes: a.size, cols: transA ? m : k, elementBytes: ea } as const;
+  const B = { bytes: b.size, cols: transB ? k : n, elementBytes: eb } as const;
+  const C = { bytes: c.size, cols: n, elementBytes: 4 } as const;
+  const mc = rowsPerWindow(ctx, m, transA ? [C] : [C, A], `${label}: M`);
+  const nc = transB ? rowsPerWindow(ctx, n, [B], `${label}: N`) : n;
+  const kc = rowsPerWindow(ctx, k, [...(transA ? [A] : []), ...(transB ? [] : [B])], `${label}: k`);
   // Stored rows [row0, row0 + rows) of a [*, cols] tensor, from column col0: a window when the tensor
   // does not fit one binding, else the whole buffer with the rows folded into the offset.
-  const part = (t: GPUBuffer, row0: number, rows: number, cols: number, col0: number): Operand => (t.size <= limit
+  const part = (t: GPUBuffer, row0: number, rows: number, cols: number, col0: number, elementBytes: 2 | 4): Operand => (t.size <= limit
     ? { buffer: t, ld: cols, offset: row0 * cols + col0, stride: 0 }
-    : { buffer: rowWindow(t, row0, rows, cols), ld: cols, offset: col0, stride: 0 });
+    : { buffer: rowWindow(t, row0, rows, cols, elementBytes), ld: cols, offset: col0, stride: 0 });
   for (let m0 = 0; m0 < m; m0 += mc) {
     const mr = Math.min(mc, m - m0);
     for (let n0 = 0; n0 < n; n0 += nc) {
@@ -119,9 +120,9 @@ export function matmulTensors(ctx: GpuContext, label: string, a: GPUBuffer, b: G
         const kr = Math.min(kc, k - k0);
         encodeMatmul(ctx, `${label} (rows ${m0}+${mr}, cols ${n0}+${nr}, k ${k0}+${kr})`, {
           ...call, m: mr, n: nr, k: kr, accumulate: call.accumulate || k0 > 0,
-          a: transA ? part(a, k0, kr, m, m0) : part(a, m0, mr, k, k0),
-          b: transB ? part(b, n0, nr, k, k0) : part(b, k0, kr, n, n0),
-          c: part(c, m0, mr, n, n0),
+          a: transA ? part(a, k0, kr, m, m0, ea) : part(a, m0, mr, k, k0, ea),
+          b: transB ? part(b, n0, nr, k, k0, eb) : part(b, k0, kr, n, n0, eb),
+          c: part(c, m0, mr, n, n0, 4),
         });
       }
     }

@@ -143,7 +143,7 @@ api('a model too large for the backend fails before loading, naming its size, th
     num_attention_heads: 24, num_key_value_heads: 8, head_dim: 128, tie_word_embeddings: true,
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  const expected = { wasm: /weights need [\d.]+ GiB as float32, more than the wasm backend's 4 GiB.*use the webgpu backend/, webgpu: /embed_tokens.weight \[1048576,3072\] takes 12\.0 GiB.*maxBufferSize/ };
+  const expected = { wasm: /weights need [\d.]+ GiB as float32, more than the wasm backend's 4 GiB.*use the webgpu backend/, webgpu: /embed_tokens.weight \[1048576,3072\] takes (6\.0 GiB in float16|12\.0 GiB as float32).*maxBufferSize/ };
   for (const backend of await fastBackends()) {
     const err = await evaluate({ backend: backend as Backend, model: dir, data: rows }).then(() => 'loaded', (e: Error) => e.message);
     assert.match(err, expected[backend.name as 'wasm' | 'webgpu'], `${backend.name}: ${err}`);

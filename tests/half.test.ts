@@ -1,9 +1,10 @@
 // Half-precision base weights on WebAssembly and WebGPU (Backend.weight, loadModel's halfWeights): the
 // llama-bone and llama-bat fixtures loaded with float16 weights against the float32 PEFT reference (logits,
 // loss, every adapter gradient, merge/unmerge), the weights' real storage size, float16 conversions, the clear
-// error of an op that cannot read float16, and the float32 fallbacks (halfWeights off, a weight over one
-// binding, a value outside float16's range). The WebGPU half is skipped visibly without an adapter with
-// shader-f16 (tests/helpers.ts).
+// error of an op that cannot read float16, float16 weights over one storage binding (row windows, with a
+// lowered binding limit), a model over maxBufferSize refused from its config.json, and the float32 fallbacks
+// (halfWeights off, a value outside float16's range). The WebGPU half is skipped visibly without an adapter
+// with shader-f16 (tests/helpers.ts).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
@@ -144,17 +145,127 @@ half('an op that cannot read float16 names the tensor and the way out', async ()
   }
 });
 
-half('a weight whose float32 form exceeds one binding stays float32 (row windows need float32)', async () => {
+/** A WebGPU backend whose storage bindings hold 64 KiB, so that float16 weights of a few thousand elements
+ *  are walked in row windows (the device itself is untouched: osteon binds less than it allows). */
+const windowed = () => createWebGPUBackend({ maxBindingBytes: 64 << 10 });
+
+half('float16 weights over one binding stay float16: stored, converted and read back a piece at a time', async () => {
   if (!gpu) return;
-  const small = await createWebGPUBackend({ maxBindingBytes: 1024 });
+  const small = (await windowed())!;
   try {
-    assert.is(small!.weight([16, 16], randomArray(256, 5), 'fits').dtype, 'float16');
-    const big = small!.weight([16, 17], randomArray(272, 6), 'too wide');
-    assert.is(big.dtype, 'float32');
-    assert.equal([...await small!.read(big)], [...randomArray(272, 6)]);
+    for (const [rows, cols] of [[2000, 37], [1000, 64]]) {
+      const data = randomArray(rows * cols, rows + cols);
+      const w = small.weight([rows, cols], data, 'table16');
+      assert.is(w.dtype, 'float16');
+      assert.is(bytesOf(small, w), padded(small, rows * cols * 2));
+      assert.ok(rows * cols * 4 > small.ctx.maxBinding, 'its float32 form (and conversion) exceeds one binding');
+      // The same values as a weight made and read back whole.
+      const whole = gpu.weight([rows, cols], data, 'whole');
+      const expected = await gpu.read(whole);
+      assert.equal([...await small.read(w)], [...expected]);
+      const wide = small.tensor([rows, cols], undefined, 'wide');
+      small.copy(w, wide);
+      assert.equal([...await small.read(wide)], [...expected]);
+      gpu.dispose(whole);
+    }
   } finally {
-    small!.destroy();
+    small.destroy();
   }
+});
+
+half('float16 weights over one binding: embedding rows and matmul in every operand position, windowed at aligned rows, match the reference', async () => {
+  if (!gpu) return;
+  const small = (await windowed())!;
+  const ref = new ReferenceBackend();
+  /** A float16 weight on `small` and the reference's copy of its (float16) values. */
+  const weight = async (shape: number[], seed: number, label: string) => {
+    const w = small.weight(shape, randomArray(shape[0] * shape[1], seed), label);
+    assert.is(w.dtype, 'float16', label);
+    return [w, ref.tensor(shape, await small.read(w), label)] as const;
+  };
+  const close = (what: string, got: Float32Array, want: Float32Array) => {
+    const err = relError(got, want);
+    assert.ok(err <= F32_REL, `${what}: rel err ${err.toExponential(2)}`);
+  };
+  try {
+    // Embedding and the tied LM head with its backward: odd widths make 2-byte rows whose windows may only
+    // start every 128th row (37: [2000, 37] is 148000 bytes, three windows starting at rows 0, 768 and 1536).
+    for (const width of [37, 24]) {
+      const [vocab, n] = [2000, 40];
+      const ids = Int32Array.from({ length: n }, (_, i) => (i === 0 ? vocab - 1 : (i * 677) % vocab));
+      const [table, refTable] = await weight([vocab, width], 70 + width, `table [${vocab}, ${width}]`);
+      const run = async (b: Backend, t: Tensor) => {
+        const x = b.tensor([n, width], undefined, 'x');
+        b.embedding(ids, t, x);
+        const logits = b.tensor([n, vocab], undefined, 'logits');
+        b.matmul(x, t, logits, { transB: true }); // [N, D] x [V, D]^T: B float16 in windows of V, C in windows of N
+        const dlogits = b.tensor([n, vocab], randomArray(n * vocab, 71), 'dlogits');
+        const dx = b.tensor([n, width], undefined, 'dx');
+        b.matmul(dlogits, t, dx); // [N, V] x [V, D]: B float16 in windows of K = V, accumulated
+        return [await b.read(x), await b.read(logits), await b.read(dx)];
+      };
+      const [got, want] = [await run(small, table), await run(ref, refTable)];
+      assert.equal([...got[0]], [...want[0]], `width ${width}: embedding rows are the table's own float16 values`);
+      close(`width ${width} logits`, got[1], want[1]);
+      close(`width ${width} dx`, got[2], want[2]);
+    }
+    // Every transpose with float16 A and/or B (a frozen linear weight's x W^T, its backward g W, and the rest);
+    // each shape puts a float16 operand over the limit, with odd widths (unaligned starts within words).
+    for (const [m, k, n] of [[40, 2000, 37], [300, 129, 70], [37, 33, 1000]]) {
+      for (const transA of [false, true]) for (const transB of [false, true]) for (const [halfA, halfB] of [[true, false], [false, true], [true, true]]) {
+        const aShape = transA ? [k, m] : [m, k], bShape = transB ? [n, k] : [k, n];
+        const [a, refA] = halfA ? await weight(aShape, 1, 'a16') : [small.tensor(aShape, randomArray(m * k, 1), 'a'), ref.tensor(aShape, randomArray(m * k, 1))];
+        const [b, refB] = halfB ? await weight(bShape, 2, 'b16') : [small.tensor(bShape, randomArray(k * n, 2), 'b'), ref.tensor(bShape, randomArray(k * n, 2))];
+        const c = small.tensor([m, n], randomArray(m * n, 3)), refC = ref.tensor([m, n], randomArray(m * n, 3));
+        small.matmul(a, b, c, { transA, transB, accumulate: true, alpha: 0.5 });
+        ref.matmul(refA, refB, refC, { transA, transB, accumulate: true, alpha: 0.5 });
+        close(`${m}x${k}x${n} transA=${transA} transB=${transB} halfA=${halfA} halfB=${halfB}`, await small.read(c), await ref.read(refC));
+        for (const t of [a, b, c]) small.dispose(t);
+      }
+    }
+  } finally {
+    small.destroy();
+  }
+});
+
+half('llama-bone with 20 KiB bindings: the float16 embedding, LM head and MLP weights in row windows give PEFT\'s logits, loss and gradients', async () => {
+  if (!gpu) return;
+  // [300, 64] embedding (38400 bytes) and [172, 64] MLP weights (22016 bytes) in float16 exceed the binding,
+  // as do the [24, 300] logits; every activation ([24, 172] at most, 16512 bytes) fits it.
+  const small = (await createWebGPUBackend({ maxBindingBytes: 20 << 10 }))!;
+  try {
+    const f = await fixture(small, 'llama-bone');
+    const over = [...f.model.namedWeights()].filter(([, t]) => t.dtype === 'float16' && bytesOf(small, t) > small.ctx.maxBinding);
+    assert.ok(over.length >= 5, `float16 weights over the binding: ${over.map(([k]) => k).join(', ')}`);
+    within('logits', await small.read(f.model.forward(f.ids, f.batch).logits), fixtureFloat(f.ref, 'logits'));
+    within('loss', [await f.model.forwardLoss(f.ids, f.labels, f.batch, true)], fixtureFloat(f.ref, 'loss'));
+    for (const [path, layer] of f.adapter.layers) {
+      within(`${path} grad`, await small.read(layer.grads.block), fixtureFloat(f.ref, `${peftKey(path, 'block')}.grad`));
+    }
+  } finally {
+    small.destroy();
+  }
+});
+
+half('a model whose float16 tensor passes maxBufferSize is refused from config.json, naming the tensor, the limit, the need and the options', async () => {
+  if (!gpu) return;
+  const maxBuffer = gpu.ctx.limits.maxBufferSize;
+  // An embedding a quarter over the device's largest buffer in float16.
+  const hidden = 2048, vocab = Math.ceil((1.25 * maxBuffer) / (2 * hidden));
+  const config = {
+    model_type: 'llama', vocab_size: vocab, hidden_size: hidden, intermediate_size: 8192, num_hidden_layers: 2,
+    num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, tie_word_embeddings: true,
+  };
+  const files = filesFromMap(new Map([['config.json', new TextEncoder().encode(JSON.stringify(config))]]), 'big');
+  const err = await loadModel(gpu, files).then(() => 'loaded', (e: Error) => e.message);
+  assert.match(err, new RegExp(`big/config.json: model.embed_tokens.weight \\[${vocab},${hidden}\\] takes [\\d.]+ [MG]iB in float16, ` +
+    `more than this GPU's largest buffer \\(maxBufferSize [\\d.]+ [MG]iB\\).*the model's weights need [\\d.]+ [MG]iB in all\\); ` +
+    '(use the wasm backend \\(--backend wasm\\), )?use a device with larger buffers, or a smaller model$'), err);
+  // One row less than the limit allows: accepted (then fails for want of weights, not of room).
+  const fits = { ...config, vocab_size: Math.floor(maxBuffer / (2 * hidden)) - 8 };
+  const smaller = filesFromMap(new Map([['config.json', new TextEncoder().encode(JSON.stringify(fits))]]), 'fits');
+  const other = await loadModel(gpu, smaller).then(() => 'loaded', (e: Error) => e.message);
+  assert.not.match(other, /maxBufferSize/, other);
 });
 
 for (const name of ['llama-bone', 'llama-bat']) {

@@ -100,6 +100,18 @@ test('config.json: a size no backend holds is refused at once, with the size, in
   checkModelFits(parseModelConfig({ ...llama, hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16 }), wasm, '/m/config.json', undefined);
   await refused(() => checkModelFits(parseModelConfig({ ...llama, hidden_size: 3072, intermediate_size: 8192, num_hidden_layers: 28, num_attention_heads: 24, head_dim: 128 }), wasm, '/m/config.json', undefined),
     'checkpoint', '/m/config.json', /3.21 B weights need 6.0 GiB with float16 matrices, more than the wasm backend's 4 GiB .* use the webgpu backend/);
+  // WebGPU: every tensor in one buffer of maxBufferSize, float16 matrices whatever their size. Llama-3.2-1B's
+  // [128256, 2048] embedding takes 501 MiB in float16 and 1002 MiB as float32.
+  const gpuInfo = (maxBufferSize: number, f16: boolean) =>
+    ({ name: 'webgpu', info: { name: 'webgpu', device: '', details: { maxBufferSize, maxStorageBufferBindingSize: 128 << 20, 'shader-f16': f16 } } }) as const;
+  const oneB = parseModelConfig({ ...llama, hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16 });
+  checkModelFits(oneB, gpuInfo(768 << 20, true), '/m/config.json', undefined);
+  await refused(() => checkModelFits(oneB, gpuInfo(256 << 20, true), '/m/config.json', undefined), 'checkpoint', '/m/config.json',
+    /model\.embed_tokens\.weight \[128256,2048\] takes 501\.0 MiB in float16, more than this GPU's largest buffer \(maxBufferSize 256\.0 MiB\).*need 2\.3 GiB in all\); use the wasm backend \(--backend wasm\), use a device with larger buffers, or a smaller model$/);
+  await refused(() => checkModelFits(oneB, gpuInfo(768 << 20, true), '/m/config.json', false), 'checkpoint', '/m/config.json',
+    /takes 1002\.0 MiB as float32, .*; leave half weights on \(float16 halves it\), use a device with larger buffers/);
+  await refused(() => checkModelFits(oneB, gpuInfo(768 << 20, false), '/m/config.json', undefined), 'checkpoint', '/m/config.json',
+    /takes 1002\.0 MiB as float32, .*; use the wasm backend/);
 });
 
 test('adapter_config.json: invalid JSON, null and wrong types are typed errors naming the file', async () => {

@@ -11,7 +11,7 @@ import { builtinModelSource } from '../builtin/model.js';
 import { OsteonError } from '../errors.js';
 import { type ModelConfig, bytes, parseModelConfig, weightCount } from '../model/config.js';
 import { readJsonFile } from '../model/files.js';
-import { checkModelFits, halfByDefault, wasmWeightBytes } from '../model/fits.js';
+import { checkModelFits, halfByDefault, wasmWeightBytes, webgpuHalf, webgpuWeightBytes } from '../model/fits.js';
 import { LOSS_CHUNK_BYTES, weightShapes } from '../model/llama.js';
 import { newPeftConfig } from '../peft/config.js';
 import { isTargeted } from '../peft/targets.js';
@@ -94,9 +94,9 @@ export async function estimateFinetune(o: FinetuneOptions = {}): Promise<MemoryE
 
   return withBackend(o.backend, (backend) => {
     const half = backend.name === 'wasm' ? halfByDefault('wasm', halfWeights, config.raw.torch_dtype)
-      : backend.name === 'webgpu' && (halfWeights ?? true) && backend.info.details['shader-f16'] === true;
+      : backend.name === 'webgpu' && webgpuHalf(backend, halfWeights);
     const weightBytes = backend.name === 'wasm' ? wasmWeightBytes(config, halfWeights)
-      : [...weightShapes(config).values()].reduce((s, shape) => s + (half && shape.length === 2 ? 2 : 4) * shape.reduce((a, b) => a * b, 1), 0);
+      : [...webgpuWeightBytes(config, half).values()].reduce((a, b) => a + b, 0);
     const activationBytes = tokens * (o.recompute ? perTokenRecompute : perToken);
     // The trained values themselves are the weights in a full run; then only gradients and moments add.
     const totalBytes = weightBytes + (full ? 3 : 4) * 4 * trainable + activationBytes + lossBytes;

@@ -5,7 +5,10 @@
 // the 2-D weights as float16 (2 bytes) when half weights are on (`halfWeights`), the norms as float32. A model
 // whose weights still do not fit (3 B parameters and up) is refused here: splitting the weights over several
 // memories would need every kernel to address more than one memory (README, "Model size"). WebGPU stores each
-// tensor in one buffer of at most maxBufferSize bytes, in float16 where the device has shader-f16, else float32.
+// tensor in one buffer of at most maxBufferSize bytes, the 2-D weights in float16 where the device has
+// shader-f16 (whatever their size: kernels read tensors over one storage binding in row windows), else
+// float32. WebGPU reports no memory size, so the sum of the buffers is not checked here: an allocation the
+// device cannot make fails with the tensor's name (gpu/device.ts).
 import type { Backend, BackendName } from '../backend.js';
 import { OsteonError } from '../errors.js';
 import { type ModelConfig, bytes, weightCount } from './config.js';
@@ -33,6 +36,18 @@ export function wasmWeightBytes(config: ModelConfig, halfWeights: boolean | unde
   return need;
 }
 
+/** Whether WebGPU keeps the 2-D weights in float16: `halfWeights` unless false, where the device has shader-f16. */
+export function webgpuHalf(backend: Pick<Backend, 'info'>, halfWeights: boolean | undefined): boolean {
+  return (halfWeights ?? true) && backend.info.details['shader-f16'] === true;
+}
+
+/** Bytes of each weight on WebGPU: the 2-D ones in float16 when `half`, the rest (norms) in float32. */
+export function webgpuWeightBytes(config: ModelConfig, half: boolean): Map<string, number> {
+  const need = new Map<string, number>();
+  for (const [name, shape] of weightShapes(config)) need.set(name, (half && shape.length === 2 ? 2 : 4) * shape.reduce((a, b) => a * b, 1));
+  return need;
+}
+
 /** Refuse a model the backend cannot hold, naming the size, the limit and what would fit. `source` is the
  *  config.json the sizes come from. */
 export function checkModelFits(config: ModelConfig, backend: Pick<Backend, 'name' | 'info'>, source: string, halfWeights: boolean | undefined): void {
@@ -47,16 +62,21 @@ export function checkModelFits(config: ModelConfig, backend: Pick<Backend, 'name
     }
   }
   if (backend.name === 'webgpu') {
-    const d = backend.info.details;
-    const maxBuffer = Number(d.maxBufferSize), maxBinding = Number(d.maxStorageBufferBindingSize);
-    const half = (halfWeights ?? true) && d['shader-f16'] === true;
-    for (const [name, shape] of weightShapes(config)) {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const need = half && shape.length === 2 && 4 * size <= maxBinding ? 2 * size : 4 * size;
-      if (need > maxBuffer) {
-        throw new OsteonError('checkpoint', `${source}: ${name} [${shape}] takes ${bytes(need)}, more than this GPU's largest buffer ` +
-          `(maxBufferSize ${bytes(maxBuffer)}); use the wasm backend (--backend wasm), a device with larger buffers, or a smaller model`, source);
-      }
+    const maxBuffer = Number(backend.info.details.maxBufferSize);
+    const half = webgpuHalf(backend, halfWeights);
+    const need = webgpuWeightBytes(config, half);
+    const [name, largest] = [...need].reduce((a, b) => (b[1] > a[1] ? b : a));
+    if (largest > maxBuffer) {
+      const shape = weightShapes(config).get(name)!;
+      const total = [...need.values()].reduce((a, b) => a + b, 0);
+      const options = [
+        ...(halfWeights === false && backend.info.details['shader-f16'] === true && largest / 2 <= maxBuffer ? ['leave half weights on (float16 halves it)'] : []),
+        ...(wasmWeightBytes(config, halfWeights) <= WASM_WEIGHT_BYTES ? ['use the wasm backend (--backend wasm)'] : []),
+        'use a device with larger buffers', 'or a smaller model',
+      ];
+      throw new OsteonError('checkpoint', `${source}: ${name} [${shape}] takes ${bytes(largest)} ${half ? 'in float16' : 'as float32'}, ` +
+        `more than this GPU's largest buffer (maxBufferSize ${bytes(maxBuffer)}), and every tensor must fit one buffer ` +
+        `(the model's weights need ${bytes(total)} in all); ${options.join(', ')}`, source);
     }
   }
 }
