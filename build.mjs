@@ -7,8 +7,8 @@ import { copyFileSync, mkdirSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Flags: --tests[=a,b] bundles the tests (only files whose names contain a or b), --bench bundles the
-// benchmarks, --fuzz the long fuzz run (tests/fuzz-main.ts), --wasm=a,b builds only those asm/ modules,
-// --no-dist skips the library bundles.
+// benchmarks, --fuzz the long fuzz run (tests/fuzz-main.ts), --pretrain the built-in model's pretraining
+// (pretrain/main.ts), --wasm=a,b builds only those asm/ modules, --no-dist skips the library bundles.
 const argv = process.argv.slice(2);
 const flag = (name) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
 const listOf = (name) => flag(name)?.split('=')[1]?.split(',').filter(Boolean) ?? [];
@@ -101,6 +101,9 @@ if (flag('tests')) {
 }
 if (flag('fuzz')) {
   await build({ ...node, entryPoints: { main: 'tests/fuzz-main.ts' }, outdir: 'build/fuzz', outExtension: { '.js': '.mjs' } });
+}
+if (flag('pretrain')) {
+  await build({ ...node, entryPoints: { main: 'pretrain/main.ts' }, outdir: 'build/pretrain', outExtension: { '.js': '.mjs' } });
 }
 if (flag('bench')) {
   // The developer benchmarks (`npm run bench -- train|tokenizer`); the cross-platform suite ships in the CLI.

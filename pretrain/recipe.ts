@@ -1,7 +1,7 @@
 // The built-in model's recipe: its architecture, its tokenizer and how it is pretrained. One seeded recipe,
 // so `npm run pretrain-builtin` rebuilds the shipped folder (builtin/) from the npm corpora alone.
 // Size: 4 layers of width 256 and a 4096-token vocabulary, about 4.2 M parameters (8.4 MB in float16): small
-// enough to ship in the package and to pretrain in about an hour and a half on two CPU cores, large enough
+// enough to ship in the package and to pretrain in about an hour on two CPU cores, large enough
 // to write recognisable English. The context is the 256 tokens it is trained on.
 import type { Document } from './corpus.js';
 
@@ -34,7 +34,7 @@ export const MODEL_CONFIG = {
 
 export const PRETRAIN = {
   seed: 42,
-  steps: 2000,
+  steps: 1500,
   batch: 16,
   seq: 256,
   lr: 2e-3,
