@@ -161,6 +161,16 @@ export function trainTokenizer(texts: Iterable<string>, options: TrainOptions): 
   return tokenizerJson(tokens, specials, lastOfEach(triples, tokens));
 }
 
+/** The lines of a file's text, each with its line ending: the texts the reference's train(files) feeds. */
+export function* linesOf(text: string): Generator<string> {
+  for (let at = 0; at < text.length;) {
+    const end = text.indexOf('\n', at);
+    const next = end < 0 ? text.length : end + 1;
+    yield text.slice(at, next);
+    at = next;
+  }
+}
+
 /**
  * The merges as token pairs, each pair once: where a pair was merged again (in words it reached later), the
  * reference's model keeps the later rank, and so does this.
