@@ -112,6 +112,8 @@ test('min_frequency stops at the first pair of the reference seen fewer times', 
     assert.ok(pairCount(words, REFERENCE.merges.slice(0, m), a, b) < minFrequency, `the next merge is rarer than ${minFrequency}`);
     const [c, d] = REFERENCE.merges[m - 1];
     assert.ok(pairCount(words, REFERENCE.merges.slice(0, m - 1), c, d) >= minFrequency, `the last merge is seen ${minFrequency} times`);
+    const withSpecials = train(LINES, { vocabSize: 30000, specialTokens: SPECIALS, minFrequency });
+    assert.equal(withSpecials.merges, ours.merges, `minFrequency ${minFrequency}, all bytes and special tokens`);
   }
 });
 
@@ -162,6 +164,7 @@ test('bad options are refused naming the option and the fix', () => {
   refuses({ vocabSize: 1000, specialTokens: ['<s>', ''] }, /specialTokens must be an array of non-empty strings/);
   refuses({ vocabSize: 1000, alphabet: 'unicode' }, /alphabet must be "bytes" or "seen"/);
   refuses({ vocabSize: 1000 }, /texts must be an iterable of strings/, 42);
+  refuses({ vocabSize: 1000 }, /not one string .* pass \[text\] or linesOf\(text\)/, 'one text');
   refuses({ vocabSize: 1000 }, /texts\[1\] is number, not a string/, ['a', 7]);
 });
 
@@ -178,6 +181,9 @@ test('osteon tokenize --train writes what trainTokenizer returns; usage errors',
   assert.is(code, 0, io.stderr);
   assert.match(io.stderr, /wrote .*trained\.json: 600 tokens, 342 merges/);
   assert.is(readFileSync(out, 'utf8'), trainTokenizer(linesOfFiles(files), { vocabSize: 600, specialTokens: ['<s>', '</s>'], minFrequency: 2 }));
+  io = capture();
+  assert.is(await tokenizeCommand(['--train', ...files, '--vocab-size', '300', '--seen-alphabet', '--limit-alphabet', '40', '--out', out], io), 0, io.stderr);
+  assert.is(readFileSync(out, 'utf8'), trainTokenizer(linesOfFiles(files), { vocabSize: 300, alphabet: 'seen', limitAlphabet: 40 }));
   for (const [args, pattern] of [
     [['--train', mobyDick(1), '--out', out], /--vocab-size N is required/],
     [['--train', '--vocab-size', '600', '--out', out], /--train needs at least one text file/],

@@ -123,6 +123,7 @@ export function trainTokenizer(texts: Iterable<string>, options: TrainOptions): 
   };
   const allBytes = chooseAlphabet(new Float64Array(256).fill(Infinity), o.limitAlphabet);
   if (o.alphabet === 'bytes') tooSmall(initialTokens(o.specialTokens, allBytes).tokens.length, `${allBytes.length} byte characters`);
+  if (typeof texts === 'string') bad('texts must be an iterable of strings, not one string (each character would be a text); pass [text] or linesOf(text)');
   if (texts === null || typeof (texts as Iterable<string>)[Symbol.iterator] !== 'function') bad('texts must be an iterable of strings (an array, a generator, ...)');
 
   const x = instantiate();
@@ -152,7 +153,7 @@ export function trainTokenizer(texts: Iterable<string>, options: TrainOptions): 
   tooSmall(tokens.length, `the ${alphabet.length} byte characters of the texts`);
   loadInitial(x, tokens, alphabetIds);
 
-  x.startMerges(o.vocabSize, o.minFrequency);
+  x.startMerges(Math.min(o.vocabSize, 0x7fffffff), o.minFrequency); // an id is an i32 there
   while (x.mergeSome(MERGES_PER_CALL) === MERGES_PER_CALL) {
     options.onProgress?.({ stage: 'merges', merges: x.mergeCount(), vocab: x.tokenCount(), vocabSize: o.vocabSize });
   }
