@@ -79,7 +79,7 @@ test('all 256 bytes, special tokens, several vocabulary sizes: the reference\'s 
   }
 });
 
-/** Occurrences of the adjacent pair (a, b) in the words of `lines` after the given merges, as training counts. */
+/** Occurrences of the adjacent pair (a, b) in the counted words after the given merges (applied by rank, as encoding does). */
 function pairCount(words: Map<string, number>, merges: [string, string][], a: string, b: string): number {
   const rank = new Map(merges.map(([l, r], i) => [`${l} ${r}`, i]));
   let count = 0;

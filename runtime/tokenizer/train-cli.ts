@@ -8,13 +8,13 @@ import { decodeUtf8 } from '../errors.js';
 
 export const TRAIN_USAGE = `       osteon tokenize --train FILES... --vocab-size N --out FILE [--special-tokens A,B] [--min-frequency K]
                        [--limit-alphabet L] [--seen-alphabet]
-  --train         text files to train a byte-level BPE tokenizer on (GPT-2's pre-tokenizer, each line on its own)
-  --vocab-size    tokens in the vocabulary: special tokens, the 256 byte characters, then merges
+  --train           text files to train a byte-level BPE tokenizer on (GPT-2's pre-tokenizer, each line on its own)
+  --vocab-size      tokens in the vocabulary: special tokens, the 256 byte characters, then merges
   --special-tokens  comma-separated tokens given the first ids (e.g. "<s>,</s>,<pad>")
   --min-frequency   merge no pair seen fewer times (default 0)
   --limit-alphabet  keep only the L most frequent byte characters
   --seen-alphabet   start from the byte characters of the files instead of all 256
-  --out           where to write the tokenizer.json`;
+  --out             where to write the tokenizer.json`;
 
 interface TrainArgs { files: string[]; out: string | null; options: TrainOptions }
 
