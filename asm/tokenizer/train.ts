@@ -31,7 +31,7 @@ const symStarts = new Array<u32>();
 const symLengths = new Array<u32>();
 
 /** Merges so far: (left id, right id, merged id) each, in the order made. */
-export const merges = new Array<i32>();
+const merges = new Array<i32>();
 
 let vocabTarget: i32 = 0;
 let minFrequency: i64 = 0;

@@ -1,8 +1,10 @@
 // `osteon tokenize --tokenizer FILE [--no-special] [--decode]`: reads text on stdin, prints the ids (one
 // line, space-separated); with --decode reads ids and prints the text. FILE is a tokenizer.json, a folder
-// holding one, or the compact binary form. Returns the exit code; the caller exits.
+// holding one, or the compact binary form. With --train, trains a tokenizer instead (train-cli.ts).
+// Returns the exit code; the caller exits.
 // It deliberately streams nothing: stdin is read whole, as the ids of a text depend on all of it.
 import { Tokenizer } from './tokenizer.js';
+import { TRAIN_USAGE, trainCommand } from './train-cli.js';
 
 const USAGE = `usage: osteon tokenize --tokenizer FILE [--no-special] [--decode [--skip-special]] < input
        osteon tokenize --tokenizer FILE --write-binary OUT
@@ -10,7 +12,8 @@ const USAGE = `usage: osteon tokenize --tokenizer FILE [--no-special] [--decode 
   --no-special    do not add the post-processor's special tokens (BOS, ...)
   --decode        read ids (whitespace-separated) and print the decoded text
   --skip-special  with --decode, leave out special tokens
-  --write-binary  convert FILE to the compact binary form (loads without parsing JSON) and write it to OUT`;
+  --write-binary  convert FILE to the compact binary form (loads without parsing JSON) and write it to OUT
+${TRAIN_USAGE}`;
 
 /** Where the command reads and writes; the process's streams unless a caller (a test) passes others. */
 export interface CommandIO {
@@ -32,6 +35,7 @@ async function readAll(input: CommandIO['stdin']): Promise<string> {
 }
 
 export async function tokenizeCommand(args: string[], io: CommandIO = processIO): Promise<number> {
+  if (args.includes('--train')) return trainCommand(args, io, USAGE);
   let file: string | null = null;
   let special = true;
   let decode = false;

@@ -44,8 +44,10 @@ function wholeNumber(v: unknown, name: string, least: number): number {
   return v as number;
 }
 
-/** The checked options, with defaults filled in. */
-function checkOptions(o: TrainOptions): Required<Omit<TrainOptions, 'onProgress' | 'limitAlphabet'>> & { limitAlphabet: number } {
+/** The options, checked, with defaults filled in and repeated special tokens dropped. */
+interface Settings { vocabSize: number; minFrequency: number; limitAlphabet: number; alphabet: 'bytes' | 'seen'; specialTokens: string[] }
+
+function checkOptions(o: TrainOptions): Settings {
   if (typeof o !== 'object' || o === null) bad('options must be an object such as { vocabSize: 8000 }');
   const vocabSize = wholeNumber(o.vocabSize, 'vocabSize', 1);
   const minFrequency = o.minFrequency === undefined ? 0 : wholeNumber(o.minFrequency, 'minFrequency', 0);
@@ -56,7 +58,7 @@ function checkOptions(o: TrainOptions): Required<Omit<TrainOptions, 'onProgress'
   if (!Array.isArray(specialTokens) || specialTokens.some((t) => typeof t !== 'string' || t.length === 0)) {
     bad(`specialTokens must be an array of non-empty strings (got ${JSON.stringify(specialTokens)})`);
   }
-  return { vocabSize, minFrequency, limitAlphabet, alphabet, specialTokens };
+  return { vocabSize, minFrequency, limitAlphabet, alphabet, specialTokens: [...new Set(specialTokens)] };
 }
 
 /**
@@ -72,9 +74,9 @@ function chooseAlphabet(counts: Float64Array, limit: number): number[] {
   return bytes.sort((a, b) => BYTE_CHAR[a] - BYTE_CHAR[b]);
 }
 
-/** The initial vocabulary: special tokens (repeats dropped), then each alphabet character not among them. */
+/** The initial vocabulary: special tokens, then each alphabet character not among them. */
 function initialTokens(specials: string[], alphabet: number[]): { tokens: string[]; alphabetIds: Int32Array } {
-  const tokens = [...new Set(specials)];
+  const tokens = specials.slice();
   const ids = new Map(tokens.map((t, id) => [t, id]));
   const alphabetIds = new Int32Array(256).fill(-1);
   for (const b of alphabet) {
@@ -121,6 +123,7 @@ export function trainTokenizer(texts: Iterable<string>, options: TrainOptions): 
   };
   const allBytes = chooseAlphabet(new Float64Array(256).fill(Infinity), o.limitAlphabet);
   if (o.alphabet === 'bytes') tooSmall(initialTokens(o.specialTokens, allBytes).tokens.length, `${allBytes.length} byte characters`);
+  if (typeof texts === 'string') bad('texts must be an iterable of strings, not one string (each character would be a text); pass [text] or linesOf(text)');
   if (texts === null || typeof (texts as Iterable<string>)[Symbol.iterator] !== 'function') bad('texts must be an iterable of strings (an array, a generator, ...)');
 
   const x = instantiate();
@@ -150,15 +153,24 @@ export function trainTokenizer(texts: Iterable<string>, options: TrainOptions): 
   tooSmall(tokens.length, `the ${alphabet.length} byte characters of the texts`);
   loadInitial(x, tokens, alphabetIds);
 
-  x.startMerges(o.vocabSize, o.minFrequency);
+  x.startMerges(Math.min(o.vocabSize, 0x7fffffff), o.minFrequency); // an id is an i32 there
   while (x.mergeSome(MERGES_PER_CALL) === MERGES_PER_CALL) {
     options.onProgress?.({ stage: 'merges', merges: x.mergeCount(), vocab: x.tokenCount(), vocabSize: o.vocabSize });
   }
   options.onProgress?.({ stage: 'merges', merges: x.mergeCount(), vocab: x.tokenCount(), vocabSize: o.vocabSize });
   for (let id = tokens.length; id < x.tokenCount(); id++) tokens.push(tokenText(x, id));
   const triples = new Int32Array(x.memory.buffer, x.mergesPointer(), x.mergeCount() * 3);
-  const specials = new Set(o.specialTokens).size;
-  return tokenizerJson(tokens, specials, lastOfEach(triples, tokens));
+  return tokenizerJson(tokens, o.specialTokens.length, lastOfEach(triples, tokens));
+}
+
+/** The lines of a file's text, each with its line ending: the texts the reference's train(files) feeds. */
+export function* linesOf(text: string): Generator<string> {
+  for (let at = 0; at < text.length;) {
+    const end = text.indexOf('\n', at);
+    const next = end < 0 ? text.length : end + 1;
+    yield text.slice(at, next);
+    at = next;
+  }
 }
 
 /**
