@@ -131,7 +131,8 @@ if (flag('tests')) {
 if (flag('fuzz')) {
   await build({ ...node, entryPoints: { main: 'tests/fuzz-main.ts' }, outdir: 'build/fuzz', outExtension: { '.js': '.mjs' } });
 }
-if (flag('pretrain')) {
+// The tests run the pretraining script for a few steps (tests/pretrain.test.ts).
+if (flag('pretrain') || flag('tests')) {
   await build({ ...node, entryPoints: { main: 'pretrain/main.ts' }, outdir: 'build/pretrain', outExtension: { '.js': '.mjs' } });
 }
 if (flag('bench')) {

@@ -5,6 +5,7 @@
 // Seeded throughout: the same command writes the same files. Checkpoints every 100 steps into the work
 // folder, so an interrupted run continues with --resume and ends exactly as an uninterrupted one.
 // Usage: node build/pretrain/main.mjs [--steps N] [--out DIR] [--work DIR] [--resume] [--backend wasm|webgpu]
+//        [--eval-rows N] (evaluate on the first N held-out rows only: a quick check of the script)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,8 +17,8 @@ import { trainTokenizer } from '../runtime/tokenizer/train.js';
 import { readSafetensors, toFloat16, toFloat32, writeSafetensors, type TensorToWrite } from '../runtime/safetensors.js';
 import { Progress, formatSeconds } from '../runtime/train/progress.js';
 import { lossCurveSvg } from '../runtime/train/plot.js';
-import { type Document, corpus } from './corpus.js';
-import { EOS_TOKEN, MODEL_CONFIG, PRETRAIN, TOKENIZER, splitCorpus } from './recipe.js';
+import { corpus } from './corpus.js';
+import { EOS_TOKEN, MODEL_CONFIG, PRETRAIN, TOKENIZER, documentRows, heldOutRows, splitCorpus } from './recipe.js';
 
 /** The prompt and sampling of the sample continuation kept in the log. */
 export const SAMPLE = { prompt: 'And it came to pass, when the whale', maxNewTokens: 48, temperature: 0.8, topK: 40, seed: 7 };
@@ -25,24 +26,12 @@ export const SAMPLE = { prompt: 'And it came to pass, when the whale', maxNewTok
 const { values: args } = parseArgs({
   options: {
     steps: { type: 'string' }, out: { type: 'string', default: 'builtin' }, work: { type: 'string', default: 'build/pretrain' },
-    resume: { type: 'boolean', default: false }, backend: { type: 'string', default: 'wasm' },
+    resume: { type: 'boolean', default: false }, backend: { type: 'string', default: 'wasm' }, 'eval-rows': { type: 'string' },
   },
 });
 const steps = args.steps === undefined ? PRETRAIN.steps : Number(args.steps);
 const out = resolve(args.out!), work = resolve(args.work!), initDir = join(work, 'init');
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-/** Every document as one row of token ids ending in the end-of-text token. */
-function rows(tok: Tokenizer, docs: Document[], eos: number): { input_ids: number[] }[] {
-  return docs.map((d) => ({ input_ids: [...tok.encode(d.text, { addSpecialTokens: false }), eos] }));
-}
-
-/** Held-out documents cut into rows of at most the context, for evaluation. */
-function evalRows(tok: Tokenizer, docs: Document[], eos: number): { input_ids: number[] }[] {
-  return rows(tok, docs, eos).flatMap(({ input_ids }) =>
-    Array.from({ length: Math.ceil(input_ids.length / PRETRAIN.seq) }, (_, i) => ({ input_ids: input_ids.slice(i * PRETRAIN.seq, (i + 1) * PRETRAIN.seq) }))
-      .filter((r) => r.input_ids.length >= 2));
-}
 
 /** A float32 model.safetensors as float16. */
 function toHalfFile(bytes: Uint8Array): Uint8Array {
@@ -79,7 +68,7 @@ await writeFiles(initDir, {
   'model.safetensors': initialWeights(parseModelConfig(MODEL_CONFIG), PRETRAIN.seed),
 });
 
-const trainRows = rows(tok, train, eos), heldRows = evalRows(tok, held, eos);
+const trainRows = documentRows(tok, train, eos), heldRows = heldOutRows(tok, held, eos).slice(0, args['eval-rows'] === undefined ? undefined : Number(args['eval-rows']));
 const trainTokens = trainRows.reduce((s, r) => s + r.input_ids.length, 0);
 log(`data: ${trainTokens.toLocaleString('en-US')} training tokens; ${heldRows.length} held-out rows`);
 

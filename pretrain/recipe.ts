@@ -4,6 +4,7 @@
 // enough to ship in the package and to pretrain in about an hour on two CPU cores, large enough
 // to write recognisable English. The context is the 256 tokens it is trained on.
 import type { Document } from './corpus.js';
+import type { Tokenizer } from '../runtime/tokenizer/index.js';
 
 export const EOS_TOKEN = '<|endoftext|>';
 
@@ -53,4 +54,16 @@ export function isHeldOut(index: number): boolean {
 
 export function splitCorpus(docs: Document[]): { train: Document[]; held: Document[] } {
   return { train: docs.filter((_, i) => !isHeldOut(i)), held: docs.filter((_, i) => isHeldOut(i)) };
+}
+
+/** Every document as one row of token ids ending in the end-of-text token (packed into rows for training). */
+export function documentRows(tok: Tokenizer, docs: Document[], eos: number): { input_ids: number[] }[] {
+  return docs.map((d) => ({ input_ids: [...tok.encode(d.text, { addSpecialTokens: false }), eos] }));
+}
+
+/** Documents cut into rows of at most the context, for evaluation. */
+export function heldOutRows(tok: Tokenizer, docs: Document[], eos: number): { input_ids: number[] }[] {
+  return documentRows(tok, docs, eos).flatMap(({ input_ids }) =>
+    Array.from({ length: Math.ceil(input_ids.length / PRETRAIN.seq) }, (_, i) => ({ input_ids: input_ids.slice(i * PRETRAIN.seq, (i + 1) * PRETRAIN.seq) }))
+      .filter((r) => r.input_ids.length >= 2));
 }

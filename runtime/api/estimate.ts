@@ -7,7 +7,7 @@
 // bound on what the backend must hold, stated as such.
 import type { Backend } from '../backend.js';
 import { parameterCount } from '../adapters/config.js';
-import { builtinModelSource } from '../builtin/model.js';
+import { BUILTIN_FOLDER } from '../builtin/builtin.js';
 import { OsteonError } from '../errors.js';
 import { type ModelConfig, bytes, parseModelConfig, weightCount } from '../model/config.js';
 import { readJsonFile } from '../model/files.js';
@@ -66,7 +66,7 @@ function layerFloatsPerToken(c: ModelConfig, variant: string, r: number): number
 /** Memory of `finetune(o)` on its backend, from the model's config.json only. */
 export async function estimateFinetune(o: FinetuneOptions = {}): Promise<MemoryEstimate> {
   const builtin = o.model === undefined;
-  const files = builtin ? builtinModelSource() : openFolder(o.model!, 'model');
+  const files = openFolder(o.model ?? BUILTIN_FOLDER, 'model');
   if (!(await files.exists('config.json'))) {
     throw new OsteonError('model', `${builtin ? 'the built-in model' : describeSource(o.model!)} has no config.json: pass a Hugging Face model folder`);
   }

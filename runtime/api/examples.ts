@@ -2,7 +2,7 @@
 // memory, or the built-in data when none is given. The file name decides the format (.txt is plain text,
 // .jsonl/.json JSONL); a nameless Blob is JSONL when its first character is "{". Ids and labels are checked
 // against the model's vocabulary; bytes that are not UTF-8 are refused with their offset (runtime/train/data.ts).
-import { BUILTIN_DATA } from '../builtin/data.js';
+import { BUILTIN_DATA } from '../builtin/builtin.js';
 import { OsteonError } from '../errors.js';
 import { type DataTokenizer, type Example, exampleFromRow, examplesFromJsonl, examplesFromText } from '../train/data.js';
 import { type DataSource, readData } from './sources.js';
@@ -13,10 +13,9 @@ function firstByte(bytes: Uint8Array): number {
   return 0;
 }
 
-/** Tokenized examples of `source` (undefined: the built-in question-and-answer data). */
+/** Tokenized examples of `source` (undefined: the built-in task's training data). */
 export async function readExamples(source: DataSource | undefined, tok: DataTokenizer | null, eos: number | undefined, vocabSize: number): Promise<Example[]> {
-  if (source === undefined) return BUILTIN_DATA.map((row, i) => exampleFromRow(row, tok, 'built-in data', i + 1, eos, vocabSize));
-  const data = await readData(source);
+  const data = await readData(source ?? BUILTIN_DATA);
   if ('rows' in data) {
     if (!data.rows.length) throw new OsteonError('data', 'the rows array is empty; pass at least one example');
     return data.rows.map((row, i) => exampleFromRow(row, tok, 'rows', i + 1, eos, vocabSize));

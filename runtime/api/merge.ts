@@ -1,7 +1,6 @@
 // merge(): fold an adapter into the base weights and return the merged model as a Hugging Face folder
 // (config.json, model.safetensors, and the tokenizer files of the source folder), by file name.
 import { exportModel } from '../model/export.js';
-import { builtinTokenizerJson } from '../builtin/tokenizer.js';
 import { type BackendOption, type OpenedModel, openAdapter, withModel } from './open.js';
 import type { FolderSource } from './sources.js';
 
@@ -10,11 +9,7 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tok
 /** The opened model's weights as they are now, as a Hugging Face folder with the source's tokenizer files. */
 export async function modelFolderFiles(opened: OpenedModel): Promise<Map<string, Uint8Array>> {
   const out = new Map(Object.entries(await exportModel(opened.model)));
-  if (opened.builtin) {
-    out.set('tokenizer.json', new TextEncoder().encode(JSON.stringify(builtinTokenizerJson())));
-  } else {
-    for (const f of TOKENIZER_FILES) if (await opened.files.exists(f)) out.set(f, await opened.files.read(f));
-  }
+  for (const f of TOKENIZER_FILES) if (await opened.files.exists(f)) out.set(f, await opened.files.read(f));
   return out;
 }
 

@@ -7,8 +7,7 @@ import { type LoadedModel, loadModel } from '../model/checkpoint.js';
 import type { FileSource } from '../model/files.js';
 import { Tokenizer } from '../tokenizer/index.js';
 import { decodeUtf8 } from '../errors.js';
-import { builtinModelSource } from '../builtin/model.js';
-import { builtinTokenizerJson } from '../builtin/tokenizer.js';
+import { BUILTIN_FOLDER } from '../builtin/builtin.js';
 import { type ModelAdapter, loadAdapter } from '../peft/adapter.js';
 import { type FolderSource, describeSource, openFolder } from './sources.js';
 import { OsteonError } from '../errors.js';
@@ -38,15 +37,15 @@ const text = async (files: FileSource, path: string) => decodeUtf8(await files.r
 /** A Hugging Face model folder, or the built-in model when `source` is undefined. */
 export async function openModel(backend: Backend, source: FolderSource | undefined, halfWeights?: boolean): Promise<OpenedModel> {
   const builtin = source === undefined;
-  const files = builtin ? builtinModelSource() : openFolder(source, 'model');
-  if (!builtin && !(await files.exists('config.json'))) {
-    throw new OsteonError('model', `${describeSource(source)} has no config.json: pass a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`);
+  const files = openFolder(source ?? BUILTIN_FOLDER, 'model');
+  if (!(await files.exists('config.json'))) {
+    throw new OsteonError('model', builtin
+      ? `the built-in model is missing from ${describeSource(BUILTIN_FOLDER)}; build the package (npm run build), or pass a model folder (--model)`
+      : `${describeSource(source)} has no config.json: pass a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)`);
   }
   const loaded = await loadModel(backend, files, { halfWeights });
   let tokenizer: Tokenizer | null = null;
-  if (builtin) {
-    tokenizer = Tokenizer.fromJSON(builtinTokenizerJson());
-  } else if (await files.exists('tokenizer.json')) {
+  if (await files.exists('tokenizer.json')) {
     tokenizer = Tokenizer.fromJSON(await text(files, 'tokenizer.json'));
     if (await files.exists('tokenizer_config.json')) tokenizer.setChatConfig(await text(files, 'tokenizer_config.json'));
   }

@@ -84,7 +84,7 @@ export function checkFinetuneOptions(o: Record<string, unknown>): void {
   if (!targetsOk) {
     throw new OsteonError('finetune', `${optionName('targets')}=${shown(t)} must name modules (q_proj,v_proj), a regex, or all-linear`);
   }
-  for (const key of ['noPack', 'recompute', 'resume', 'halfWeights']) {
+  for (const key of ['noPack', 'recompute', 'resume', 'halfWeights', 'evalBefore']) {
     if (o[key] !== undefined && typeof o[key] !== 'boolean') throw new OsteonError('finetune', `${key}=${shown(o[key])} must be true or false`);
   }
   if (o.evalData !== undefined && o.heldOut !== undefined) {

@@ -1,7 +1,8 @@
 // `osteon web`: serve the fine-tuning page (dist/web, built by build.mjs) on localhost. The page is
 // cross-origin isolated (COOP + COEP headers) so WebAssembly threads can share memory; any static host that
-// sends the same two headers serves dist/web just as well. Files are served with HTTP Range support, so a
-// model folder placed under dist/web can be loaded by URL with ranged reads.
+// sends the same two headers serves dist/web just as well, with dist/builtin (the built-in model and task,
+// which the page's library looks for beside itself) at /builtin/. Files are served with HTTP Range support,
+// so a model folder placed under dist/web can be loaded by URL with ranged reads.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
@@ -23,6 +24,8 @@ const TYPES: Record<string, string> = {
 
 /** The folder the page was built into, beside this bundle (dist/web). */
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), 'web');
+/** The built-in model and task data, beside this bundle (dist/builtin), served at /builtin/. */
+const BUILTIN_ROOT = join(dirname(fileURLToPath(import.meta.url)), 'builtin');
 
 export interface WebServerOptions { root?: string; port?: number; host?: string; isolate?: boolean }
 
@@ -31,14 +34,15 @@ export async function serveWeb(o: WebServerOptions = {}): Promise<{ server: Serv
   const root = resolve(o.root ?? WEB_ROOT);
   if (!existsSync(join(root, 'index.html'))) throw new OsteonError('web', `${root} has no index.html; run \`npm run build\` first`);
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    const asked = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const [base, path] = asked.startsWith('/builtin/') ? [BUILTIN_ROOT, asked.slice('/builtin'.length)] : [root, asked];
+    const file = normalize(join(base, path.endsWith('/') ? `${path}index.html` : path));
     if (o.isolate !== false) {
       res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
       res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     }
     res.setHeader('Cache-Control', 'no-cache');
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+    if (!file.startsWith(base) || !existsSync(file) || !statSync(file).isFile()) {
       res.statusCode = 404;
       res.end('not found');
       return;
