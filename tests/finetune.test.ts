@@ -1,6 +1,6 @@
 // Training end to end: a few steps lower the loss; a run resumed from a checkpoint continues with exactly
 // the losses of the uninterrupted run; a non-finite loss stops with a clear error before touching the
-// adapter; and the CLI (finetune, eval, merge, generate) on the built-in model and the fixture model.
+// adapter; and the CLI (finetune, eval, merge, generate) on the tests' tiny model and the fixture model.
 import type { Backend } from '../runtime/backend.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +17,7 @@ import { DEFAULT_TRAIN, Trainer } from '../runtime/train/trainer.js';
 import { checkpointBytes, restoreCheckpoint } from '../runtime/train/checkpoint.js';
 import { MODEL_REL } from './tolerances.js';
 import { fixturesDir, relError, testBackends } from './helpers.js';
+import { TINY_TRAIN, tinyOnDisk } from './tiny-model.js';
 
 const train = suite('finetune');
 let backends: Backend[] = [];
@@ -111,9 +112,11 @@ train('a NaN loss stops training with a clear error and leaves the adapter untou
 
 const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 
-train('osteon finetune on the built-in model writes a PEFT adapter, a loss curve and a checkpoint', () => {
+train('osteon finetune on the tiny model writes a PEFT adapter, a loss curve and a checkpoint', () => {
   const out = mkdtempSync(join(tmpdir(), 'osteon-ft-'));
-  const r = run(['finetune', '--backend', 'reference', '--steps', '8', '--out', out]);
+  const tiny = tinyOnDisk();
+  const r = run(['finetune', '--backend', 'reference', '--model', tiny.model, '--data', tiny.data, '-r', String(TINY_TRAIN.r),
+    '--seq', String(TINY_TRAIN.seq), '--lr', String(TINY_TRAIN.lr), '--steps', '8', '--out', out]);
   assert.is(r.status, 0, r.stderr);
   for (const f of ['adapter_config.json', 'adapter_model.safetensors', 'loss.svg', 'checkpoint.safetensors', 'training_log.json']) {
     assert.ok(existsSync(join(out, f)), `missing ${f}`);
@@ -126,10 +129,10 @@ train('osteon finetune on the built-in model writes a PEFT adapter, a loss curve
   assert.ok(log.history[7].loss < log.history[0].loss, 'loss went down');
   assert.match(readFileSync(join(out, 'loss.svg'), 'utf8'), /^<svg[^>]*>[\s\S]*<path d="M/);
   assert.match(r.stderr, /done in .*loss \d/);
-  const generated = run(['generate', '--backend', 'reference', '--adapter', out, '--prompt', 'Q: What is Bone?\nA:', '--max-new-tokens', '8']);
+  const generated = run(['generate', '--backend', 'reference', '--model', tiny.model, '--adapter', out, '--prompt', 'Q: What is Bone?\nA:', '--max-new-tokens', '8']);
   assert.is(generated.status, 0, generated.stderr);
   assert.ok(generated.stdout.length > 0);
-  const bad = run(['finetune', '--backend', 'reference', '--method', 'bat', '-r', '7', '--out', out]);
+  const bad = run(['finetune', '--backend', 'reference', '--model', tiny.model, '--data', tiny.data, '--method', 'bat', '-r', '7', '--out', out]);
   assert.is(bad.status, 1);
   assert.match(bad.stderr, /\[bat\] in_features=96 of .* is not divisible by r=7/);
 });

@@ -1,10 +1,10 @@
 // Generated corrupt inputs for every file osteon parses: config.json, adapter_config.json,
 // model.safetensors.index.json, safetensors (model and adapter), tokenizer.json and JSONL data. Each target
-// starts from a real, valid file of the test fixtures (or the built-in tokenizer), applies one to three
-// seeded mutations (structured ones on the JSON tree and the safetensors header, raw ones on the bytes), runs
-// the real parser or loader on it, and checks the outcome: either an OsteonError of the expected component
-// naming the file it concerns, or a result that is correct (sizes consistent, every weight and id in range,
-// nothing NaN). No mocks: the files are real files in their real formats, read the way the CLI reads them.
+// starts from a real, valid file of the test fixtures (or the tiny model's byte-level tokenizer), applies one
+// to three seeded mutations (structured ones on the JSON tree and the safetensors header, raw ones on the
+// bytes), runs the real parser or loader on it, and checks the outcome: either an OsteonError of the expected
+// component naming the file it concerns, or a result that is correct (sizes consistent, every weight and id in
+// range, nothing NaN). No mocks: the files are real files in their real formats, read the way the CLI reads them.
 // Shared by tests/fuzz.test.ts (a fixed number of cases per target, every `npm test`) and tests/fuzz-main.ts
 // (`npm run fuzz -- --seconds N`, a longer run from a fixed seed).
 import { readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { loadModel } from '../runtime/model/checkpoint.js';
 import { filesFromMap } from '../runtime/model/files.js';
 import { loadAdapter } from '../runtime/peft/adapter.js';
 import { Tokenizer } from '../runtime/tokenizer/index.js';
-import { builtinTokenizerJson, BUILTIN_EOS } from '../runtime/builtin/tokenizer.js';
+import { tinyTokenizerJson, TINY_EOS } from './tiny-model.js';
 import { examplesFromJsonl } from '../runtime/train/data.js';
 import { IGNORE_INDEX } from '../runtime/backend.js';
 import { lenmlTokenizer } from './tokenizer-cases.js';
@@ -347,7 +347,7 @@ function smallLlama2Tokenizer(): Uint8Array {
   });
   return encode(JSON.stringify(t));
 }
-const tokenizerJsons = [encode(JSON.stringify(builtinTokenizerJson())), smallLlama2Tokenizer()];
+const tokenizerJsons = [encode(JSON.stringify(tinyTokenizerJson())), smallLlama2Tokenizer()];
 const SAMPLE = 'Hello, world! 123 <|endoftext|> héllo ✓';
 const TOKENIZER_FIELDS = ['model', 'normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'added_tokens', 'truncation', 'padding', 'version'];
 
@@ -365,7 +365,7 @@ const tokenizerTarget: Target = {
   },
 };
 
-const tokenizer = Tokenizer.fromJSON(builtinTokenizerJson());
+const tokenizer = Tokenizer.fromJSON(tinyTokenizerJson());
 const VOCAB = tokenizer.vocabSize;
 const DATA = '/fuzz/data.jsonl';
 
@@ -400,7 +400,7 @@ const dataTarget: Target = {
   name: 'data.jsonl',
   make(rng) {
     const bytes = dataRows(rng);
-    return () => outcome(() => examplesFromJsonl(bytes, tokenizer, DATA, BUILTIN_EOS, VOCAB), ['data'], ['data.jsonl'], (examples) => {
+    return () => outcome(() => examplesFromJsonl(bytes, tokenizer, DATA, TINY_EOS, VOCAB), ['data'], ['data.jsonl'], (examples) => {
       for (const [i, e] of examples.entries()) {
         if (e.ids.length !== e.labels.length) return `example ${i} has ${e.ids.length} ids and ${e.labels.length} labels`;
         if (!e.ids.every((id) => id >= 0 && id < VOCAB)) return `example ${i} has an id outside the vocabulary`;

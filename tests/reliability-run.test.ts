@@ -19,6 +19,7 @@ import { toFloat32, writeSafetensors } from '../runtime/safetensors.js';
 import { createBackend } from '../runtime/select.js';
 import { readCheckpoint } from '../runtime/train/checkpoint.js';
 import { FIXTURE_ROWS, fixturesDir } from './helpers.js';
+import { TINY_TRAIN, tinyOnDisk } from './tiny-model.js';
 import '../runtime/node.js';
 
 const test = suite('reliability-run');
@@ -30,6 +31,8 @@ const small: FinetuneOptions = { model: modelDir, data: rows, backend: 'wasm', s
 const missingModel = join(fixturesDir, 'no-such-model');
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `osteon-${name}-`));
 const osteon = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env });
+/** `osteon finetune` on the tests' tiny model and data, on the reference backend. */
+const finetuneTiny = () => ['finetune', '--backend', 'reference', '--model', tinyOnDisk().model, '--data', tinyOnDisk().data, '-r', String(TINY_TRAIN.r)];
 
 /** The OsteonError `run` throws, of `component`, matching `pattern`. */
 async function refused(run: () => Promise<unknown>, component: string, pattern: RegExp | string): Promise<OsteonError> {
@@ -78,7 +81,7 @@ test('generate: sampling options are checked before work in the same words', asy
   for (const [bad, message] of cases) {
     await refused(async () => { for await (const _ of generate({ model: missingModel, prompt: 'Q:', ...bad })) break; }, 'generate', message);
   }
-  const r = osteon(['generate', '--backend', 'reference', '--prompt', 'Q:', '--max-new-tokens', '-1']);
+  const r = osteon(['generate', '--backend', 'reference', '--model', tinyOnDisk().model, '--prompt', 'Q:', '--max-new-tokens', '-1']);
   assert.is(r.status, 1);
   assert.ok(r.stderr.includes('[generate] maxNewTokens (--max-new-tokens)=-1 must be a whole number >= 1'), r.stderr);
 });
@@ -90,7 +93,7 @@ test('the CLI gives the same messages: negative numbers, empty values, fractions
     [['--lr', '-1'], '[finetune] lr (--lr)=-1 must be a number > 0'], [['--lr='], '[cli] --lr="" is not a number'],
     [['--batch', '0'], '[finetune] batch (--batch)=0'], [['--bogus', '3'], "[cli] Unknown option '--bogus'"],
   ] as [string[], string][]) {
-    const r = osteon(['finetune', '--backend', 'reference', ...args, '--out', out]);
+    const r = osteon([...finetuneTiny(), ...args, '--out', out]);
     assert.is(r.status, 1, r.stderr);
     assert.ok(r.stderr.includes(message), `${args.join(' ')}: ${r.stderr}`);
   }
@@ -170,13 +173,13 @@ test('--out: created with its parents; a folder that cannot be made, or is in us
   } else {
     chmodSync(root, 0o755);
     const asNobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli,
-      'finetune', '--backend', 'reference', '--steps', '1', '--out', readOnly], { encoding: 'utf8' });
+      ...finetuneTiny(), '--steps', '1', '--out', readOnly], { encoding: 'utf8' });
     if (asNobody.error || !asNobody.stderr.includes('[')) console.log(`  skipped the read-only folder case: cannot run as nobody here (${asNobody.error?.message ?? asNobody.stderr.trim().split('\n')[0]})`);
     else assert.match(asNobody.stderr, `[output] --out ${readOnly}: the folder is not writable`);
   }
 
   writeFileSync(join(root, 'file'), 'x');
-  const r = osteon(['finetune', '--backend', 'reference', '--steps', '1', '--out', join(root, 'file', 'sub')]);
+  const r = osteon([...finetuneTiny(), '--steps', '1', '--out', join(root, 'file', 'sub')]);
   assert.is(r.status, 1);
   assert.match(r.stderr, /^\[output\] --out .*file\/sub: the folder cannot be created \(.*\); pick a folder you can write to/);
 
@@ -185,7 +188,7 @@ test('--out: created with its parents; a folder that cannot be made, or is in us
   const other = sleeper();
   try {
     writeFileSync(join(busy, LOCK_FILE), `${other.pid}\n`);
-    const second = osteon(['finetune', '--backend', 'reference', '--steps', '1', '--out', busy]);
+    const second = osteon([...finetuneTiny(), '--steps', '1', '--out', busy]);
     assert.is(second.status, 1);
     assert.ok(second.stderr.includes(`[output] --out ${busy} is in use by another run (process ${other.pid}`), second.stderr);
     writeFileSync(join(busy, `${CHECKPOINT_KEY}.tmp-${other.pid}`), 'a live run is writing this');
@@ -196,7 +199,7 @@ test('--out: created with its parents; a folder that cannot be made, or is in us
   const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim();
   await new Promise<void>((done) => (other.exitCode !== null || other.signalCode !== null ? done() : other.once('exit', () => done())));
   writeFileSync(join(busy, `adapter_model.safetensors.tmp-${dead}`), 'half a file');
-  const after = osteon(['finetune', '--backend', 'reference', '--steps', '1', '--out', busy]);
+  const after = osteon([...finetuneTiny(), '--steps', '1', '--out', busy]);
   assert.is(after.status, 0, after.stderr);
   assert.ok(after.stderr.includes(`took over ${join(busy, LOCK_FILE)} from process ${other.pid}, which is no longer running`), after.stderr);
   assert.ok(after.stderr.includes(`removed 2 temporary files a killed run left in ${busy}`), after.stderr);

@@ -1,5 +1,5 @@
-// The fine-tuning page (dist/web, served by `osteon web`'s server) in headless Chromium: it trains the
-// built-in model in a Web Worker on WebGPU (SwiftShader) and on WebAssembly with threads (cross-origin
+// The fine-tuning page (dist/web, served by `osteon web`'s server) in headless Chromium: it trains the tests'
+// tiny model (tests/tiny-model.ts), picked through its model folder and data file inputs, in a Web Worker on WebGPU (SwiftShader) and on WebAssembly with threads (cross-origin
 // isolated) and without (not isolated); the adapter equals the one finetune() trains in Node with the same
 // options; a reload resumes from OPFS and ends with the uninterrupted run's losses; cancel stops within one
 // step; broken uploads show their message and lose nothing; a screenshot shows the loss curve.
@@ -15,6 +15,7 @@ import { finetune } from '../runtime/api/finetune.js';
 import { readSafetensors, toFloat32 } from '../runtime/safetensors.js';
 import { BROWSER_TRAINED_REL } from './tolerances.js';
 import { fixturesDir, relError } from './helpers.js';
+import { TINY_ROWS, TINY_TRAIN, tinyModelFiles, writeTinyData, writeTinyModel } from './tiny-model.js';
 import '../runtime/node.js';
 
 const web = suite('web');
@@ -23,6 +24,10 @@ const STEPS = 16;
 let browser: Browser | null = null;
 const servers: { close(): void }[] = [];
 const base = { isolated: '', plain: '' };
+// The tiny model as a folder and its rows as a JSONL file, for the page's file inputs.
+const tinyDir = writeTinyModel();
+const tinyData = writeTinyData();
+const tinyChoice = `Model: ${tinyModelFiles().size} files · data: tiny.jsonl`;
 
 web.before(async () => {
   for (const isolate of [true, false]) {
@@ -58,11 +63,21 @@ const adapterFromPage = (page: Page) => page.evaluate(() => Array.from((window a
 const untilStatus = (page: Page, states: string[], timeout = 240_000) => page.waitForFunction(
   (s) => s.includes((window as unknown as Win).osteonPage.state.status), states, { timeout });
 
+/** Pick the tiny model folder and its data file, as a user does. */
+async function chooseTiny(page: Page): Promise<void> {
+  await page.setInputFiles('#modelFiles', tinyDir);
+  await page.setInputFiles('#dataFile', tinyData);
+  assert.is(await page.textContent('#chosen'), tinyChoice);
+}
+
 async function trainOnPage(page: Page, backend: string, extra: Record<string, string> = {}): Promise<void> {
+  await chooseTiny(page);
   await page.selectOption('#backend', backend);
   await page.fill('#steps', String(STEPS));
-  if (Object.keys(extra).length) await page.click('summary'); // the "more options" fields
-  for (const [id, value] of Object.entries(extra)) await page.fill(`#${id}`, value);
+  await page.fill('#r', String(TINY_TRAIN.r));
+  await page.click('summary'); // the "more options" fields
+  const fields = { seq: String(TINY_TRAIN.seq), lr: String(TINY_TRAIN.lr), ...extra };
+  for (const [id, value] of Object.entries(fields)) await page.fill(`#${id}`, value);
   await page.click('#train');
 }
 
@@ -81,7 +96,7 @@ const runs = [
   { backend: 'wasm', url: () => base.plain, device: '1 thread' },
 ];
 for (const run of runs) {
-  web(`the page fine-tunes the built-in model in a worker on ${run.backend} (${run.device}) and equals Node's adapter`, async () => {
+  web(`the page fine-tunes the tiny model in a worker on ${run.backend} (${run.device}) and equals Node's adapter`, async () => {
     if (!browser) return;
     const { page, errors } = await openPage(run.url());
     await trainOnPage(page, run.backend);
@@ -96,7 +111,7 @@ for (const run of runs) {
     uninterrupted[run.backend] ??= s.losses;
 
     // The same options in Node, on the same kind of backend (WebGPU in float32 weights, as SwiftShader has no f16).
-    const node = await finetune({ steps: STEPS, backend: run.backend as 'wasm' | 'webgpu', halfWeights: false });
+    const node = await finetune({ model: tinyModelFiles(), data: TINY_ROWS, ...TINY_TRAIN, steps: STEPS, backend: run.backend as 'wasm' | 'webgpu', halfWeights: false });
     const fromPage = adapterTensors(Uint8Array.from(await adapterFromPage(page)));
     const fromNode = adapterTensors(node.files.get('adapter_model.safetensors')!);
     assert.equal([...fromPage.keys()], [...fromNode.keys()]);
@@ -105,8 +120,12 @@ for (const run of runs) {
     assert.ok(worst <= BROWSER_TRAINED_REL[run.backend as 'wasm' | 'webgpu'], `${run.backend}: page and Node adapters differ by ${worst}`);
     console.log(`  ${run.backend} (${run.device}): page ${s.seconds.toFixed(2)} s, Node ${node.seconds.toFixed(2)} s for ${STEPS} steps; largest adapter difference ${worst.toExponential(2)}`);
 
-    // The library is on the page for scripts.
-    const viaWindow = await page.evaluate(() => (window as unknown as { osteon: { evaluate(o: object): Promise<{ loss: number }> } }).osteon.evaluate({ backend: 'wasm' }).then((r) => r.loss));
+    // The library is on the page for scripts: the picked files are a model folder and data it takes.
+    const viaWindow = await page.evaluate(() => {
+      const picked = (id: string) => document.querySelector<HTMLInputElement>(id)!.files!;
+      const { osteon } = window as unknown as { osteon: { evaluate(o: object): Promise<{ loss: number }> } };
+      return osteon.evaluate({ backend: 'wasm', model: picked('#modelFiles'), data: picked('#dataFile')[0] }).then((r) => r.loss);
+    });
     assert.ok(Number.isFinite(viaWindow));
     await page.context().close();
   });
@@ -143,6 +162,7 @@ web('a reload resumes from the checkpoint in OPFS and ends with the uninterrupte
   await page.reload();
   await page.waitForSelector('#resumeBox.shown');
   assert.match(await page.textContent('#resumeText') ?? '', /stopped at step (8|12) of 16/);
+  await chooseTiny(page); // a reload forgets the picked files: the same ones again
   await page.click('#resume');
   await untilStatus(page, ['done', 'error']);
   const s = await pageState(page);
@@ -176,11 +196,12 @@ web('cancel stops within one step; a broken upload shows its message and keeps t
   await page.waitForSelector('#resumeBox.shown');
   assert.match(await page.textContent('#resumeText') ?? '', `stopped at step ${stopped} of 16`);
 
-  // A folder that is not a model: said at once, before any work.
+  // A folder that is not a model: said at once, before any work, and the model picked before stays.
+  await chooseTiny(page);
   writeFileSync(join(dir, 'notes.txt'), 'not a model');
   await page.setInputFiles('#modelFiles', dir);
   assert.match(await page.textContent('#error') ?? '', 'no config.json');
-  assert.match(await page.textContent('#chosen') ?? '', 'Model: built-in');
+  assert.is(await page.textContent('#chosen'), tinyChoice);
 
   // A model too large for this device: refused from its config.json before a weight (or the data) is read.
   const big = mkdtempSync(join(tmpdir(), 'osteon-web-big-'));
