@@ -35,8 +35,9 @@ export interface Suite {
   adapterTokens: number;
   train: { layers: number; seq: number; steps: number };
   generate: { layers: number; prompt: number; newTokens: number };
-  /** Steps of the built-in fine-tuning job (what `osteon finetune` and the web page run by default). */
-  finetuneSteps: number;
+  /** The built-in fine-tuning job (what `osteon finetune` and the web page run by default): its steps, and
+   *  for the smoke suite smaller rows and no held-out evaluation, so that a software GPU gets through it. */
+  finetune: { steps: number; batch?: number; seq?: number; heldOut?: number };
   /** Tokenizer throughput against the JavaScript tokenizers (Node only; bench/tokenizer.ts). */
   tokenizer: { tokenizers: string[]; modes: ('pieces' | 'long')[]; mb: number; seconds: number };
   /** Repetitions: at least minRuns, and at least minMs of timed work. */
@@ -47,18 +48,18 @@ export interface Suite {
 export const SUITES: Record<string, Suite> = {
   quick: {
     name: 'quick', matmul: [256, 512, 1024], adapterShapes: [[576, 576], [1536, 576]], adapterTokens: 128,
-    train: { layers: 2, seq: 64, steps: 2 }, generate: { layers: 2, prompt: 32, newTokens: 8 }, finetuneSteps: 30, minRuns: 3, minMs: 300,
+    train: { layers: 2, seq: 64, steps: 2 }, generate: { layers: 2, prompt: 32, newTokens: 8 }, finetune: { steps: 30 }, minRuns: 3, minMs: 300,
     tokenizer: { tokenizers: ['gpt4'], modes: ['pieces'], mb: 1, seconds: 2 },
   },
   full: {
     name: 'full', matmul: [256, 512, 1024, 2048], adapterShapes: [[576, 576], [1536, 576], [576, 1536], [2048, 2048]], adapterTokens: 512,
-    train: { layers: 30, seq: 256, steps: 3 }, generate: { layers: 30, prompt: 128, newTokens: 32 }, finetuneSteps: 300, minRuns: 5, minMs: 1000,
+    train: { layers: 30, seq: 256, steps: 3 }, generate: { layers: 30, prompt: 128, newTokens: 32 }, finetune: { steps: 200 }, minRuns: 5, minMs: 1000,
     tokenizer: { tokenizers: ['gpt4', 'llama3'], modes: ['pieces', 'long'], mb: 7, seconds: 6 },
   },
   /** The smallest case of every workload, once: keeps the suite working (CI), measures nothing worth keeping. */
   smoke: {
     name: 'smoke', matmul: [128], adapterShapes: [[192, 128]], adapterTokens: 32,
-    train: { layers: 1, seq: 32, steps: 1 }, generate: { layers: 1, prompt: 8, newTokens: 3 }, finetuneSteps: 4, minRuns: 1, minMs: 0,
+    train: { layers: 1, seq: 32, steps: 1 }, generate: { layers: 1, prompt: 8, newTokens: 3 }, finetune: { steps: 4, batch: 1, seq: 32, heldOut: 0 }, minRuns: 1, minMs: 0,
     tokenizer: { tokenizers: ['gpt4'], modes: ['pieces'], mb: 0.3, seconds: 0.5 },
   },
 };
@@ -312,8 +313,8 @@ export async function generateWorkload(b: Backend, suite: Suite): Promise<Worklo
 /** The built-in fine-tuning job through the public finetune(), as a user runs it (loading, data, training,
  *  held-out evaluation, the adapter's files). Check: the training loss went down. */
 export async function finetuneWorkload(b: Backend, suite: Suite): Promise<WorkloadResult[]> {
-  const steps = suite.finetuneSteps;
-  const run = await finetune({ backend: b, steps });
+  const { steps } = suite.finetune;
+  const run = await finetune({ backend: b, ...suite.finetune });
   const first = run.losses[0], last = run.losses[steps - 1];
   if (!(last < first)) fail('finetune', `the loss went from ${first} to ${last}, not down`);
   const tokens = run.history.reduce((s, h) => s + h.tokens, 0);

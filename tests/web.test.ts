@@ -131,6 +131,24 @@ for (const run of runs) {
   });
 }
 
+web('with nothing chosen, the library reads the built-in model and task over HTTP from /builtin/', async () => {
+  const { page, errors } = await openPage(base.isolated);
+  assert.match(await page.textContent('#chosen') ?? '', /Model: built-in · data: built-in/);
+  const result = await page.evaluate(async () => {
+    const o = (window as unknown as { osteon: typeof import('../runtime/browser.js') }).osteon;
+    let text = '';
+    for await (const piece of o.generate({ prompt: 'My fellow Americans,', maxNewTokens: 6, backend: 'wasm' })) text += piece;
+    const run = await o.finetune({ steps: 2, batch: 1, seq: 32, heldOut: 0, backend: 'wasm' });
+    return { text, losses: run.losses, files: [...run.files.keys()] };
+  });
+  assert.ok(result.text.length > 0, 'a continuation');
+  assert.is(result.losses.length, 2);
+  assert.ok(result.losses.every(Number.isFinite), `losses ${result.losses}`);
+  assert.ok(result.files.includes('adapter_model.safetensors'));
+  assert.equal(errors, []);
+  await page.context().close();
+});
+
 web('a screenshot after training shows the loss curve', async () => {
   if (!browser) return;
   const { page } = await openPage(base.isolated);
