@@ -137,6 +137,6 @@ if (flag('pretrain') || flag('tests')) {
 }
 if (flag('bench')) {
   // The developer benchmarks (`npm run bench -- train|tokenizer`); the cross-platform suite ships in the CLI.
-  await build({ ...node, entryPoints: ['bench/main.ts', 'bench/train.ts', 'bench/edge.ts', 'bench/tokenizer.ts'], outdir: 'build/bench', outExtension: { '.js': '.mjs' } });
+  await build({ ...node, entryPoints: ['bench/main.ts', 'bench/train.ts', 'bench/edge.ts', 'bench/tokenizer.ts', 'bench/study.ts'], outdir: 'build/bench', outExtension: { '.js': '.mjs' } });
   copyBuiltin('build/bench');
 }

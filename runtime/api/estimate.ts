@@ -142,7 +142,7 @@ function gpuMemory(backend: Backend): number | null {
 /** The estimate as the lines `osteon finetune --dry-run` prints. */
 export function formatEstimate(e: MemoryEstimate): string[] {
   return [
-    `model: ${e.model}, ${(e.parameters / 1e9).toFixed(2)} B parameters; backend: ${e.backend}`,
+    `model: ${e.model}, ${e.parameters >= 1e9 ? `${(e.parameters / 1e9).toFixed(2)} B` : `${(e.parameters / 1e6).toFixed(1)} M`} parameters; backend: ${e.backend}`,
     `weights:     ${bytes(e.weightBytes)} (${e.weightStorage})`,
     `adapter:     ${bytes(e.adapterBytes)} (${e.trainable.toLocaleString('en-US')} trainable parameters, float32)`,
     `optimizer:   ${bytes(e.optimizerBytes)} (gradient and AdamW's two moments)`,
