@@ -25,12 +25,12 @@ import { answerOf, reverseTask } from './study-tasks.js';
 import { loraRankFor, renderStudy, summarise, type RunRow, type StudyMethod } from './study-report.js';
 
 interface Settings { steps: number; sweepSteps: number; batch: number; seq: number; reverseSeq: number; seeds: number[]; forgetRows: number; reverse: [number, number] }
-const FULL: Settings = { steps: 120, sweepSteps: 60, batch: 8, seq: 128, reverseSeq: 64, seeds: [1, 2, 3], forgetRows: 64, reverse: [800, 60] };
+const FULL: Settings = { steps: 80, sweepSteps: 40, batch: 8, seq: 128, reverseSeq: 48, seeds: [1, 2, 3], forgetRows: 32, reverse: [800, 50] };
 const QUICK: Settings = { steps: 3, sweepSteps: 0, batch: 2, seq: 32, reverseSeq: 32, seeds: [1], forgetRows: 4, reverse: [40, 4] };
 
 /** Learning rates tried per method: adapters start at zero and move freely; full fine-tuning moves every
- *  pretrained weight, so it gets values ten times lower. */
-const SWEEP: Record<string, number[]> = { adapter: [1e-3, 3e-3, 1e-2], full: [1e-4, 3e-4, 1e-3] };
+ *  pretrained weight, so it gets values ten times lower. A choice at the edge of its grid is reported. */
+const SWEEP: Record<string, number[]> = { adapter: [1e-3, 3e-3, 1e-2, 3e-2], full: [1e-4, 3e-4, 1e-3, 3e-3] };
 
 export async function run(argv: string[]): Promise<void> {
   const { values: o } = parseArgs({
@@ -104,12 +104,18 @@ export async function run(argv: string[]): Promise<void> {
     const grid = SWEEP[m.method === 'full' ? 'full' : 'adapter'];
     if (!s.sweepSteps) { chosen.set(m.name, grid[1]); continue; }
     for (const lr of grid) {
-      const row = await once(m, 'sotu', lr, seeds[0], s.sweepSteps);
-      sweep.push(row);
-      log(`sweep ${m.name} lr ${lr}: held-out loss ${row.heldOutLoss?.toFixed(4)}`);
+      try {
+        const row = await once(m, 'sotu', lr, seeds[0], s.sweepSteps);
+        sweep.push(row);
+        log(`sweep ${m.name} lr ${lr}: held-out loss ${row.heldOutLoss?.toFixed(4)}`);
+      } catch (e) {
+        // Too high a rate diverges (finetune stops it): that rate is simply not chosen.
+        log(`sweep ${m.name} lr ${lr}: ${(e as Error).message.split(';')[0]}`);
+      }
     }
     const best = sweep.filter((x) => x.method === m.name).sort((a, b) => (a.heldOutLoss ?? Infinity) - (b.heldOutLoss ?? Infinity))[0];
     chosen.set(m.name, best.lr);
+    if (best.lr === grid[0] || best.lr === grid[grid.length - 1]) log(`note: ${m.name}'s best learning rate ${best.lr} is at the edge of its grid`);
   }
 
   const runs: RunRow[] = [];
