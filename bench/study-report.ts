@@ -61,27 +61,34 @@ export function summarise(methods: StudyMethod[], runs: RunRow[], basePretrainLo
 
 const COLORS: Record<string, string> = { bone: '#1f77b4', bat: '#ff7f0e', mini: '#2ca02c', lora: '#d62728', full: '#9467bd' };
 
-/** One bar per method with its seed range; `base` (when given) is drawn as a dashed line. */
-function barChart(title: string, rows: { name: string; s: Spread }[], base: number | null, lowerIsBetter: boolean): string {
-  const w = 420, h = 240, left = 56, bottom = 28, top = 28;
-  const high = Math.max(...rows.map((r) => r.s.max), base ?? -Infinity);
-  const low = Math.min(0, ...rows.map((r) => r.s.min), base ?? Infinity);
-  const y = (v: number) => top + (h - top - bottom) * (1 - (v - low) / (high - low || 1));
+/** One bar per method with its seed range; `base` (when given) is drawn as a dashed line. Counts and times
+ *  start at zero; losses start just below the lowest value, so that their differences show (the axis is
+ *  labelled). */
+function barChart(title: string, better: string, rows: { name: string; s: Spread }[], base: number | null, fromZero: boolean): string {
+  const w = 440, h = 250, left = 62, bottom = 28, top = 40;
+  const values = [...rows.flatMap((r) => [r.s.min, r.s.max]), ...(base === null ? [] : [base])].filter(Number.isFinite);
+  let high = Math.max(...values), low = Math.min(...values);
+  const pad = (high - low || Math.abs(high) || 1) * 0.15;
+  low = fromZero ? Math.min(0, low) : low - pad;
+  high += pad;
+  const y = (v: number) => top + (h - top - bottom) * (1 - (v - low) / (high - low));
+  const floor = fromZero ? y(Math.max(0, low)) : y(low);
   const slot = (w - left - 10) / rows.length;
   const bars = rows.map((r, i) => {
     const x = left + i * slot + slot * 0.2, bw = slot * 0.6, mid = x + bw / 2;
-    return `<rect x="${x.toFixed(1)}" y="${Math.min(y(r.s.mean), y(0)).toFixed(1)}" width="${bw.toFixed(1)}" height="${Math.abs(y(0) - y(r.s.mean)).toFixed(1)}" fill="${COLORS[r.name] ?? '#777'}"/>` +
+    if (!Number.isFinite(r.s.mean)) return `<text x="${mid}" y="${h - 10}" text-anchor="middle" font-size="12">${r.name}</text>`;
+    return `<rect x="${x.toFixed(1)}" y="${Math.min(y(r.s.mean), floor).toFixed(1)}" width="${bw.toFixed(1)}" height="${Math.abs(floor - y(r.s.mean)).toFixed(1)}" fill="${COLORS[r.name] ?? '#777'}"/>` +
       `<line x1="${mid}" x2="${mid}" y1="${y(r.s.min).toFixed(1)}" y2="${y(r.s.max).toFixed(1)}" stroke="#000"/>` +
       `<text x="${mid}" y="${h - 10}" text-anchor="middle" font-size="12">${r.name}</text>` +
-      `<text x="${mid}" y="${(y(Math.max(r.s.max, r.s.mean)) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${r.s.mean.toPrecision(3)}</text>`;
+      `<text x="${mid}" y="${(Math.min(y(r.s.max), y(r.s.mean)) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${r.s.mean.toPrecision(3)}</text>`;
   }).join('');
   const baseLine = base === null ? '' :
     `<line x1="${left}" x2="${w - 10}" y1="${y(base).toFixed(1)}" y2="${y(base).toFixed(1)}" stroke="#555" stroke-dasharray="4 3"/>` +
-    `<text x="${w - 12}" y="${(y(base) - 3).toFixed(1)}" text-anchor="end" font-size="10" fill="#555">before: ${base.toPrecision(3)}</text>`;
-  const axis = [low, (low + high) / 2, high].map((v) => `<text x="${left - 6}" y="${y(v).toFixed(1)}" text-anchor="end" font-size="10">${v.toPrecision(3)}</text>`).join('');
+    `<text x="${left + 4}" y="${(y(base) - 3).toFixed(1)}" font-size="10" fill="#555">before: ${base.toPrecision(3)}</text>`;
+  const axis = [low, (low + high) / 2, high].map((v) => `<text x="${left - 6}" y="${(y(v) + 3).toFixed(1)}" text-anchor="end" font-size="10">${v.toPrecision(3)}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img" aria-label="${title}">` +
-    `<text x="${left}" y="16" font-size="13" font-weight="bold">${title} (${lowerIsBetter ? 'lower' : 'higher'} is better)</text>` +
-    `<line x1="${left}" x2="${left}" y1="${top}" y2="${h - bottom}" stroke="#000"/><line x1="${left}" x2="${w - 10}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#000"/>` +
+    `<text x="${left}" y="14" font-size="13" font-weight="bold">${title}</text><text x="${left}" y="29" font-size="11" fill="#555">${better}</text>` +
+    `<line x1="${left}" x2="${left}" y1="${top}" y2="${h - bottom}" stroke="#000"/><line x1="${left}" x2="${w - 10}" y1="${floor.toFixed(1)}" y2="${floor.toFixed(1)}" stroke="#000"/>` +
     `${axis}${baseLine}${bars}</svg>`;
 }
 
@@ -89,12 +96,12 @@ export function renderStudy(study: { summary: MethodSummary[]; base: { sotuHeldO
   const rows = (pick: (m: MethodSummary) => Spread) => study.summary.map((m) => ({ name: m.method, s: pick(m) }));
   const one = (v: number): Spread => ({ mean: v, spread: 0, min: v, max: v });
   const charts = [
-    barChart('State of the Union held-out loss', rows((m) => m.heldOutLoss), study.base.sotuHeldOutLoss, true),
-    barChart('Reverse: exact match on held-out triples', rows((m) => m.exact), null, false),
-    barChart('Forgetting: change of pretraining held-out loss', rows((m) => m.forgetting), null, true),
-    barChart('Seconds per step (wasm)', rows((m) => m.secondsPerStep), null, true),
-    barChart('Peak tensor memory (MiB)', rows((m) => one(m.peakTensorBytes / 2 ** 20)), null, true),
-    barChart('Trainable parameters (thousands)', rows((m) => one(m.trainable / 1000)), null, true),
+    barChart('State of the Union: held-out loss', 'lower is better; the axis does not start at 0', rows((m) => m.heldOutLoss), study.base.sotuHeldOutLoss, false),
+    barChart('Reverse: exact match on unseen triples', 'higher is better', rows((m) => m.exact), null, true),
+    barChart('Forgetting: pretraining held-out loss change', 'lower is better; the axis does not start at 0', rows((m) => m.forgetting), null, false),
+    barChart('Seconds per step (WebAssembly)', 'lower is better', rows((m) => m.secondsPerStep), null, true),
+    barChart('Peak tensor memory (MiB)', 'lower is better', rows((m) => one(m.peakTensorBytes / 2 ** 20)), null, true),
+    barChart('Trainable parameters (thousands)', 'fewer is smaller', rows((m) => one(m.trainable / 1000)), null, true),
   ];
   const lr = Object.entries(study.settings.chosen).map(([m, v]) => `${m} ${v}`).join(', ');
   return `<!doctype html><meta charset="utf-8"><title>osteon: method study</title>` +

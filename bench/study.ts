@@ -1,4 +1,4 @@
-// `npm run bench -- study [--quick] [--model DIR] [--out DIR] [--methods a,b] [--seeds N]`: Bone, Bat, mini,
+// `npm run bench -- study [--quick] [--model DIR] [--out DIR] [--methods a,b] [--seeds N] [--render JSON]`: Bone, Bat, mini,
 // LoRA (at about Bone's trainable parameters) and full fine-tuning of the built-in model, on two tasks
 // (bench/study-tasks.ts), with the same step budget, each method at the learning rate a small sweep picks,
 // over several seeds. Per method: held-out loss on the State of the Union, exact-match accuracy on held-out
@@ -8,7 +8,7 @@
 // WebAssembly, one fresh backend per run, so memory peaks are the run's own.
 // What it deliberately does not do: tune anything but the learning rate (every other setting is shared).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { evaluate, finetune, generate } from '../runtime/node.js';
@@ -37,9 +37,13 @@ export async function run(argv: string[]): Promise<void> {
     args: argv,
     options: {
       quick: { type: 'boolean', default: false }, model: { type: 'string' }, out: { type: 'string', default: 'build/study' },
-      methods: { type: 'string' }, seeds: { type: 'string' },
+      methods: { type: 'string' }, seeds: { type: 'string' }, render: { type: 'string' },
     },
   });
+  if (o.render) { // draw the page again from a study.json
+    writeFileSync(join(dirname(o.render), 'study.html'), renderStudy(JSON.parse(readFileSync(o.render, 'utf8'))));
+    return;
+  }
   const s = o.quick ? QUICK : FULL;
   const seeds = o.seeds ? s.seeds.slice(0, Number(o.seeds)) : s.seeds;
   const modelDir = o.model ?? fileURLToPath(BUILTIN_FOLDER);
