@@ -136,7 +136,7 @@ export async function run(argv: string[]): Promise<void> {
 
   const summary = summarise(methods, runs, base.loss);
   const study = {
-    schema: 'osteon-study/1', date: new Date().toISOString(), model: modelDir, parameters: config.raw, backend: 'wasm',
+    schema: 'osteon-study/1', date: new Date().toISOString(), model: o.model ?? 'built-in', parameters: config.raw, backend: 'wasm',
     settings: { ...s, seeds, sweep: SWEEP, chosen: Object.fromEntries(chosen), reverseWords: 'bench/study-tasks.ts WORDS' },
     base: { pretrainHeldOutLoss: base.loss, sotuHeldOutLoss: baseSotu }, methods, sweep, runs, summary,
     seconds: (performance.now() - started) / 1000,
