@@ -45,6 +45,8 @@ export class AdaptedLinear {
   /** Set by `trainBase`: the gradients of the weight [O,I] and bias [1,O], written by every backward. */
   weightGrad: Tensor | null = null;
   biasGrad: Tensor | null = null;
+  /** [1, N] of ones for the bias gradient's sum over rows, kept while N stays the same. */
+  private ones: Tensor | null = null;
 
   constructor(readonly backend: Backend, readonly weight: Tensor, readonly bias: Tensor | null, readonly label: string) {
     if (weight.shape.length !== 2) throw new Error(`[linear] ${label}: weight must be [out, in], got [${weight.shape}]`);
@@ -87,6 +89,11 @@ export class AdaptedLinear {
     this.weightGrad ??= this.backend.tensor(this.weight.shape, undefined, `${this.label}.weight.grad`);
     if (this.bias) this.biasGrad ??= this.backend.tensor([1, this.out], undefined, `${this.label}.bias.grad`);
     return { weight: this.weightGrad, bias: this.biasGrad };
+  }
+
+  /** The tensors full fine-tuning added (gradients, the ones row), for the model to free. */
+  baseTensors(): Tensor[] {
+    return [this.weightGrad, this.biasGrad, this.ones].filter((t): t is Tensor => t !== null);
   }
 
   /** The adapters forward applies on top of `weight`: active, not merged, and only while enabled. */
@@ -136,9 +143,11 @@ export class AdaptedLinear {
     if (this.weightGrad) this.backend.matmul(g, cache.x, this.weightGrad, { transA: true }); // dW [O,I] = G^T X
     if (this.biasGrad) {
       const rows = g.size / this.out;
-      const ones = this.backend.tensor([1, rows], new Float32Array(rows).fill(1), `${this.label}.ones`);
-      this.backend.matmul(ones, g, this.biasGrad); // db [1,O] = 1^T G
-      this.backend.dispose(ones);
+      if (this.ones?.size !== rows) {
+        if (this.ones) this.backend.dispose(this.ones);
+        this.ones = this.backend.tensor([1, rows], new Float32Array(rows).fill(1), `${this.label}.ones`);
+      }
+      this.backend.matmul(this.ones, g, this.biasGrad); // db [1,O] = 1^T G
     }
     return dx;
   }

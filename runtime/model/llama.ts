@@ -172,7 +172,7 @@ export class LlamaModel {
     const tensors = new Set(this.namedWeights().values());
     for (const t of this.baseGrads?.values() ?? []) tensors.add(t);
     for (const linear of this.linears.values()) {
-      for (const t of [linear.weightGrad, linear.biasGrad]) if (t) tensors.add(t);
+      for (const t of linear.baseTensors()) tensors.add(t);
       for (const a of linear.adapters.values()) for (const t of [...Object.values(a.params), ...Object.values(a.grads)]) tensors.add(t);
     }
     for (const t of tensors) this.backend.dispose(t);
@@ -210,9 +210,10 @@ export class LlamaModel {
   /** Mean cross-entropy of logits[:, :-1] against labels[:, 1:] over the scored tokens (labels not -100), as
    *  transformers computes the causal-LM loss, without ever holding [N, V]: the LM head and the loss run on
    *  chunks of at most lossChunkBytes of logits. With `grad`, also the gradient of every live adapter
-   *  (written into its grads), and of every base weight after `trainAll`: each chunk's dlogits, weighted by its share of the scored
-   *  tokens (crossEntropy means over the chunk's own), adds its rows of dL/d(normed final hidden) before the
-   *  chunk is freed; the layers' backward then runs once from there. Chunks without a scored token are
+   *  (written into its grads), and of every base weight after `trainAll`: each chunk's dlogits, weighted by
+   *  its share of the scored tokens (crossEntropy means over the chunk's own), adds its rows of dL/d(normed
+   *  final hidden) (and of the LM head's gradient) before the chunk is freed; the layers' backward then runs
+   *  once from there. Chunks without a scored token are
    *  skipped. Deterministic: the same chunks in the same order on every call. ids, labels [Bt*T]. */
   async forwardLoss(ids: Int32Array, labels: Int32Array, batch: number, grad = false): Promise<number> {
     const b = this.backend, c = this.config;
