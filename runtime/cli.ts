@@ -37,7 +37,7 @@ commands:
                                 check every backend's kernels against PEFT's golden outputs
 
 environment:
-  OSTEON_BACKEND=webgpu|wasm    choose the backend (default, or empty: WebGPU when an adapter exists, else wasm)
+  OSTEON_BACKEND=webgpu|wasm    choose the backend (default, or empty: WebGPU on a hardware adapter, else wasm)
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {

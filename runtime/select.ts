@@ -1,5 +1,7 @@
-// Picking a backend: WebGPU when an adapter exists, otherwise WebAssembly. Overridden by the `backend`
-// option, or by the OSTEON_BACKEND environment variable (webgpu | wasm | reference) where one exists.
+// Picking a backend: WebGPU when a hardware adapter exists, otherwise WebAssembly: a software adapter
+// (lavapipe, SwiftShader) runs shaders on the same CPU several times slower than the WebAssembly kernels, so
+// it is used only when asked for. Overridden by the `backend` option, or by the OSTEON_BACKEND environment
+// variable (webgpu | wasm | reference) where one exists.
 import type { Backend, BackendName } from './backend.js';
 import { OsteonError } from './errors.js';
 import { ReferenceBackend } from './reference/backend.js';
@@ -28,7 +30,8 @@ export async function createBackend(options: { backend?: BackendChoice } = {}): 
   if (choice === 'reference') return new ReferenceBackend();
   if (choice === 'wasm') return createWasmBackend();
   const gpu = await createWebGPUBackend();
-  if (gpu) return gpu;
+  if (gpu && (choice === 'webgpu' || !gpu.ctx.software)) return gpu;
+  gpu?.destroy();
   if (choice === 'webgpu') {
     throw new Error('[backend] webgpu was requested but no WebGPU adapter is available ' +
       '(install a Vulkan driver, e.g. Mesa lavapipe, or use OSTEON_BACKEND=wasm)');

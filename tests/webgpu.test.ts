@@ -2,7 +2,8 @@
 // kernel's label, tensors over the binding limit walked in row windows (with a lowered limit, so the tensors
 // stay small), use after dispose, device loss, labels on GPU objects, ordering of writes and disposals
 // against recorded passes, batGrad walking its output blocks in bounded groups, kernel variants and their
-// choice, and pooled memory with batched submission (counters).
+// choice, the automatic backend choice on a software adapter, and pooled memory with batched submission
+// (counters).
 // Without an adapter every test here is skipped visibly (tests/helpers.ts), never passed on a fake device.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +17,7 @@ import { loadAdapter, peftKey } from '../runtime/peft/adapter.js';
 import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { toInt32 } from '../runtime/safetensors.js';
 import { WebGPUBackend, createWebGPUBackend } from '../gpu/backend.js';
+import { createBackend } from '../runtime/select.js';
 import { adapterKey, timeMatmul } from '../gpu/tuning.js';
 import { nodeTuningStore } from '../runtime/node-tuning.js';
 import { F32_REL, MODEL_REL } from './tolerances.js';
@@ -310,6 +312,19 @@ webgpu('batGrad walks the output blocks in groups bounded by its scratch', async
     assert.ok(err <= F32_REL, `batGrad in groups: rel err ${err.toExponential(2)}`);
   } finally {
     b.destroy();
+  }
+});
+
+webgpu('the automatic choice leaves a software adapter for WebAssembly; asked for by name, it is used', async () => {
+  if (!gpu) return;
+  const auto = await createBackend({ backend: 'auto' });
+  const named = await createBackend({ backend: 'webgpu' });
+  try {
+    assert.is(auto.name, gpu.ctx.software ? 'wasm' : 'webgpu', `adapter ${gpu.info.device} (software: ${gpu.ctx.software})`);
+    assert.is(named.name, 'webgpu');
+  } finally {
+    auto.destroy();
+    named.destroy();
   }
 });
 
