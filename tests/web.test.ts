@@ -221,13 +221,14 @@ web('cancel stops within one step; a broken upload shows its message and keeps t
   assert.match(await page.textContent('#error') ?? '', 'no config.json');
   assert.is(await page.textContent('#chosen'), tinyChoice);
 
-  // A model too large for this device: refused from its config.json before a weight (or the data) is read.
+  // A model too large for this GPU: refused from its config.json before a weight (or the data) is read.
   const big = mkdtempSync(join(tmpdir(), 'osteon-web-big-'));
   writeFileSync(join(big, 'config.json'), JSON.stringify({
     model_type: 'llama', vocab_size: 2 ** 20, hidden_size: 3072, intermediate_size: 8192, num_hidden_layers: 28,
     num_attention_heads: 24, num_key_value_heads: 8, head_dim: 128, tie_word_embeddings: true,
   }));
   await page.setInputFiles('#modelFiles', big);
+  await page.selectOption('#backend', 'webgpu'); // its limit is the one named; automatic would pick wasm here
   await page.click('#train');
   await untilStatus(page, ['error']);
   const tooLarge = await page.textContent('#error') ?? '';
