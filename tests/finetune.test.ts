@@ -137,6 +137,25 @@ train('osteon finetune on the tiny model writes a PEFT adapter, a loss curve and
   assert.match(bad.stderr, /\[bat\] in_features=96 of .* is not divisible by r=7/);
 });
 
+train('osteon finetune --eval-before --sample shows the held-out loss and a continuation before and after; --method full writes a model folder', () => {
+  const tiny = tinyOnDisk();
+  const common = ['--backend', 'wasm', '--model', tiny.model, '--data', tiny.data, '--seq', String(TINY_TRAIN.seq), '--steps', '12', '--held-out', '4'];
+  const out = mkdtempSync(join(tmpdir(), 'osteon-ft-'));
+  const r = run(['finetune', ...common, '-r', String(TINY_TRAIN.r), '--lr', String(TINY_TRAIN.lr), '--eval-before', '--sample', 'Q: What is Bone?', '--out', out]);
+  assert.is(r.status, 0, r.stderr);
+  const [, before, after] = /held-out loss ([\d.]+) -> ([\d.]+), perplexity/.exec(r.stderr) ?? [];
+  assert.ok(Number(after) < Number(before), r.stderr);
+  assert.match(r.stderr, /\nbefore: Q: What is Bone\?.*\nafter: {2}Q: What is Bone\?/);
+
+  const full = mkdtempSync(join(tmpdir(), 'osteon-full-'));
+  const f = run(['finetune', ...common, '--method', 'full', '--lr', '1e-3', '--out', full]);
+  assert.is(f.status, 0, f.stderr);
+  assert.match(f.stderr, /full fine-tuning: every weight, [\d,]+ trainable parameters/);
+  for (const name of ['config.json', 'model.safetensors', 'tokenizer.json', 'loss.svg']) assert.ok(existsSync(join(full, name)), `missing ${name}`);
+  const tuned = run(['eval', '--backend', 'wasm', '--model', full, '--data', tiny.data, '--json']);
+  assert.is(tuned.status, 0, tuned.stderr);
+});
+
 train('osteon eval --json, and a merged export reproduces the adapted model', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'osteon-eval-'));
   writeFileSync(join(dir, 'rows.jsonl'), rowsJsonl);
