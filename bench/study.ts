@@ -62,40 +62,35 @@ export async function run(argv: string[]): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   /** One fine-tuning run on its own fresh backend, with what it changed measured after. */
-  const once = async (m: StudyMethod, task: 'sotu' | 'reverse', lr: number, seed: number, steps: number): Promise<RunRow> => {
-    const backend = await createBackend({ backend: 'wasm' });
+  const once = (m: StudyMethod, task: 'sotu' | 'reverse', lr: number, seed: number, steps: number): Promise<RunRow> => withBackend(async (backend) => {
     const peak = trackTensorBytes(backend);
-    try {
-      let lastStep = { elapsed: 0, steps: 0 };
-      const result = await finetune({
-        model: modelDir, backend, method: m.method as Method, r: m.r, miniR: m.miniR, lr, seed, steps, batch: s.batch,
-        warmup: Math.min(10, steps), checkpointEvery: 0,
-        ...(task === 'sotu'
-          ? { data: BUILTIN_DATA, evalData: BUILTIN_EVAL_DATA, seq: s.seq, evalBefore: baseSotu === null }
-          : { data: reverse.train, heldOut: 0, seq: s.reverseSeq }),
-        onProgress: (e) => { if (e.kind === 'step') lastStep = { elapsed: e.elapsedSeconds, steps: e.step }; },
-      });
-      baseSotu ??= result.heldOutBefore?.loss ?? null;
-      const tuned = result.files.has('adapter_model.safetensors') ? { model: modelDir, adapter: result.files } : { model: result.files };
-      const forget = await evaluate({ ...tuned, data: pretrainRows, backend });
-      let exact: number | null = null;
-      if (task === 'reverse') {
-        let right = 0;
-        for (const q of reverse.test) {
-          let text = '';
-          for await (const piece of generate({ ...tuned, prompt: q.prompt, maxNewTokens: 8, temperature: 0, backend })) text += piece;
-          right += +(answerOf(text) === q.answer);
-        }
-        exact = right / reverse.test.length;
+    let lastStep = { elapsed: 0, steps: 0 };
+    const result = await finetune({
+      model: modelDir, backend, method: m.method as Method, r: m.r, miniR: m.miniR, lr, seed, steps, batch: s.batch,
+      warmup: Math.min(10, steps), checkpointEvery: 0,
+      ...(task === 'sotu'
+        ? { data: BUILTIN_DATA, evalData: BUILTIN_EVAL_DATA, seq: s.seq, evalBefore: baseSotu === null }
+        : { data: reverse.train, heldOut: 0, seq: s.reverseSeq }),
+      onProgress: (e) => { if (e.kind === 'step') lastStep = { elapsed: e.elapsedSeconds, steps: e.step }; },
+    });
+    baseSotu ??= result.heldOutBefore?.loss ?? null;
+    const tuned = result.files.has('adapter_model.safetensors') ? { model: modelDir, adapter: result.files } : { model: result.files };
+    const forget = await evaluate({ ...tuned, data: pretrainRows, backend });
+    let exact: number | null = null;
+    if (task === 'reverse') {
+      let right = 0;
+      for (const q of reverse.test) {
+        let text = '';
+        for await (const piece of generate({ ...tuned, prompt: q.prompt, maxNewTokens: 8, temperature: 0, backend })) text += piece;
+        right += +(answerOf(text) === q.answer);
       }
-      return {
-        method: m.name, task, lr, seed, steps, heldOutLoss: result.heldOutLoss, exact, forgetLoss: forget.loss,
-        secondsPerStep: lastStep.elapsed / Math.max(1, lastStep.steps), peakTensorBytes: peak(), trainable: result.trainable,
-      };
-    } finally {
-      backend.destroy();
+      exact = right / reverse.test.length;
     }
-  };
+    return {
+      method: m.name, task, lr, seed, steps, heldOutLoss: result.heldOutLoss, exact, forgetLoss: forget.loss,
+      secondsPerStep: lastStep.elapsed / Math.max(1, lastStep.steps), peakTensorBytes: peak(), trainable: result.trainable,
+    };
+  });
 
   const started = performance.now();
   const base = await withBackend((backend) => evaluate({ model: modelDir, data: pretrainRows, backend }));

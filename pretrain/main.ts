@@ -21,7 +21,7 @@ import { corpus } from './corpus.js';
 import { EOS_TOKEN, MODEL_CONFIG, PRETRAIN, TOKENIZER, documentRows, heldOutRows, splitCorpus } from './recipe.js';
 
 /** The prompt and sampling of the sample continuation kept in the log. */
-export const SAMPLE = { prompt: 'And it came to pass, when the whale', maxNewTokens: 48, temperature: 0.8, topK: 40, seed: 7 };
+const SAMPLE = { prompt: 'And it came to pass, when the whale', maxNewTokens: 48, temperature: 0.8, topK: 40, seed: 7 };
 
 const { values: args } = parseArgs({
   options: {
