@@ -12,7 +12,7 @@
 // float16 and accumulated in f32; matmul's C, blockDelta's w and blockAffine/batGrad's w go through a float32
 // temporary (written back rounded to float16 where the op writes the weight); copy/read/write convert; every
 // other op rejects them (runtime/checked.ts).
-import type { AdamWStep, BackendInfo, DeviceCounters, Tensor } from '../runtime/backend.js';
+import type { AdamWStep, BackendInfo, ClipOptions, DeviceCounters, LossInto, Tensor } from '../runtime/backend.js';
 import { CheckedBackend, type Kernels, type OwnedTensor } from '../runtime/checked.js';
 import {
   type AttentionDims, type BatDims, type BlockDeltaDims, type CrossEntropyDims, type DecodeDims, type DropoutDims,
@@ -29,7 +29,7 @@ import { embedding } from './embedding.js';
 import { FOLD, TILE } from './fold.js';
 import { NARROW, WIDEN, convert, pieceLabel, pieceOf, pieces } from './half.js';
 import { matmulTensors } from './matmul.js';
-import { ADAMW, SUM_SQUARES } from './optimizer.js';
+import { ADAMW, STEP_STATS, SUM_SQUARES } from './optimizer.js';
 import { HostUploads, ScratchBuffer } from './reusable.js';
 import { RMS_NORM, RMS_NORM_BACKWARD, RMS_NORM_WEIGHT_GRAD } from './rmsNorm.js';
 import { embeddingBackward } from './embeddingBackward.js';
@@ -272,12 +272,15 @@ class GpuKernels implements Kernels<GpuTensor> {
   add(a: GpuTensor, y: GpuTensor, count: number): void {
     this.ctx.launch(ADD, `add ${y.label} += ${a.label}`, count, [buf(a), buf(y)]);
   }
-  crossEntropy(logits: GpuTensor, targets: Int32Array, loss: GpuTensor, dlogits: GpuTensor | null, d: CrossEntropyDims): void {
+  crossEntropy(logits: GpuTensor, targets: Int32Array, loss: GpuTensor, dlogits: GpuTensor | null, d: CrossEntropyDims, into: LossInto): void {
     crossEntropy(this.ctx, this.scratch.rowLoss, `crossEntropy ${loss.label} <- ${logits.label}`, buf(logits), targets,
-      buf(loss), dlogits && buf(dlogits), d);
+      buf(loss), dlogits && buf(dlogits), d, into);
   }
-  adamw(param: GpuTensor, grad: GpuTensor, m: GpuTensor, v: GpuTensor, step: AdamWStep, count: number): void {
-    this.ctx.launch(ADAMW, `adamw ${param.label}`, { ...step, count }, [buf(param), buf(grad), buf(m), buf(v)]);
+  adamw(param: GpuTensor, grad: GpuTensor, m: GpuTensor, v: GpuTensor, scale: GpuTensor, step: AdamWStep, count: number): void {
+    this.ctx.launch(ADAMW, `adamw ${param.label}`, { ...step, count }, [buf(param), buf(grad), buf(m), buf(v), buf(scale)]);
+  }
+  stepStats(loss: GpuTensor, normSq: GpuTensor, clip: ClipOptions, stats: GpuTensor): void {
+    this.ctx.launch(STEP_STATS, `stepStats ${stats.label}`, clip, [buf(loss), buf(normSq), buf(stats)]);
   }
   sumSquares(t: GpuTensor, out: GpuTensor, count: number, accumulate: boolean): void {
     this.ctx.launch(SUM_SQUARES, `sumSquares ${out.label} ${accumulate ? '+=' : '='} |${t.label}|^2`, { count, accumulate }, [buf(t), buf(out)]);

@@ -4,14 +4,14 @@
 //             share of the row in one read, then one max and one sum reduction (reduce.wgsl) give
 //             lse = log sum_j exp(logits[n, j]); rowLoss[n] = lse - logits[n, target] (0 on ignored rows);
 //             rowsGrad also writes dlogits[n, j] = (exp(logits[n, j] - lse) - [j = target]) / count.
-//   finish:   one workgroup: loss[0] = sum_n rowLoss[n] / count.
+//   finish:   one workgroup: loss[0] (=|+=) lossWeight sum_n rowLoss[n] / count (runtime/backend.ts LossInto).
 // `logits` and `dlogits` are windows of the rows [rowBase, rowBase + rows) when the whole tensors exceed one
 // binding (a large vocabulary times many tokens); targets and rowLoss are always indexed by the whole row.
 // The reductions run for ignored rows too: a branch on a target read from memory before a barrier would
 // not be uniform control flow.
 // Letters: N rows, V vocabulary.
 
-struct Params { rows: u32, vocab: u32, rowBase: u32, invCount: f32 }
+struct Params { rows: u32, vocab: u32, rowBase: u32, accumulate: u32, invCount: f32, lossWeight: f32 }
 
 const IGNORE_INDEX = -100;
 
@@ -83,5 +83,5 @@ fn finish(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
   for (var n = lid; n < p.rows; n += WG) { s += rowLossIn[n]; }
   let total = workgroupSum(lid, s);
-  if (lid == 0u) { loss[0] = total * p.invCount; }
+  if (lid == 0u) { loss[0] = total * p.invCount * p.lossWeight + select(0.0, loss[0], p.accumulate != 0u); }
 }

@@ -97,8 +97,20 @@ export interface AdamWStep {
   weightDecay: number;
   /** 1-based step number, for the bias corrections 1 - beta^step. */
   step: number;
-  /** Multiplies the gradient first: 1/accumulation steps, times the clipping factor. */
-  gradScale: number;
+}
+
+/** How `crossEntropy` writes its loss: loss[0] (=|+=) weight * mean, so that the chunks of a batch and the
+ *  micro-batches of a step add up to the step's loss on the device (the trainer reads it once per step). */
+export interface LossInto {
+  weight: number;
+  accumulate: boolean;
+}
+
+/** Gradient clipping as `stepStats` decides it: the global norm is sqrt(normSq) / divisor (the gradients of
+ *  `divisor` micro-batches were summed), scaled down to at most maxNorm (0: no clipping). */
+export interface ClipOptions {
+  maxNorm: number;
+  divisor: number;
 }
 
 /** The value that marks a target left out of the loss (PyTorch's and transformers' ignore_index). */
@@ -199,14 +211,24 @@ export interface Backend {
   /** Mean cross-entropy of softmax(logits[n]) against targets[n] over the rows whose target is not -100:
    *  loss [1] = mean_n (logsumexp(logits[n]) - logits[n, targets[n]]); dlogits [N, V] (overwritten, when
    *  given) = its gradient, (softmax(logits[n]) - onehot(targets[n])) / count, zero on ignored rows.
-   *  logits [N, V]; targets [N] (CPU, each in [0, V) or -100, at least one not -100). */
-  crossEntropy(logits: Tensor, targets: Int32Array, loss: Tensor, dlogits: Tensor | null): void;
+   *  logits [N, V]; targets [N] (CPU, each in [0, V) or -100, at least one not -100). With `into`, the mean
+   *  is weighted and may add to loss[0] instead (LossInto); dlogits is the same either way. */
+  crossEntropy(logits: Tensor, targets: Int32Array, loss: Tensor, dlogits: Tensor | null, into?: LossInto): void;
 
   // ---- training ops -------------------------------------------------------------------------------
   /** PyTorch's AdamW (decoupled weight decay, bias-corrected moments) on one tensor, in place:
-   *  g = gradScale * grad; p -= lr * weightDecay * p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
-   *  p -= lr * (m / (1 - b1^step)) / (sqrt(v / (1 - b2^step)) + eps).  param, grad, m, v [P]. */
-  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamWStep): void;
+   *  g = scale[0] * grad; p -= lr * weightDecay * p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+   *  p -= lr * (m / (1 - b1^step)) / (sqrt(v / (1 - b2^step)) + eps). The scale lives on the device (the
+   *  first element of `stepStats`' output, or any tensor) so that the update never waits for the CPU; when it
+   *  is not finite nothing is written, and a step whose loss or gradient went wrong leaves the parameters
+   *  and moments as they were.  param, grad, m, v [P]; scale [S >= 1]. */
+  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, scale: Tensor, step: AdamWStep): void;
+  /** An optimizer step's numbers, decided on the device: stats [3] = [scale, loss[0], gradNorm] with
+   *  gradNorm = sqrt(normSq[0]) / divisor and scale = min(1, maxNorm / gradNorm) / divisor (1 / divisor
+   *  when maxNorm is 0), the factor adamw applies. scale is NaN when the loss or the norm is not finite, and
+   *  stays NaN when stats[0] already is: steps queued behind a failed one leave the parameters alone too.
+   *  loss [1], normSq [1], stats [3]. */
+  stepStats(loss: Tensor, normSq: Tensor, clip: ClipOptions, stats: Tensor): void;
   /** out[0] (+)= sum of t[i]^2.  t [P], out [1]. */
   sumSquares(t: Tensor, out: Tensor, accumulate: boolean): void;
   /** Inverted dropout with a counter-based mask, the same on every backend for the same seed:

@@ -6,7 +6,8 @@
 // It also forms the one rotary cos/sin table that every backend's rope kernel reads.
 // Letters: see runtime/backend.ts.
 import type {
-  AdamWStep, AttentionOptions, Backend, BackendInfo, BackendName, DeviceCounters, HalfBits, MatmulOptions, Tensor,
+  AdamWStep, AttentionOptions, Backend, BackendInfo, BackendName, ClipOptions, DeviceCounters, HalfBits, LossInto,
+  MatmulOptions, Tensor,
 } from './backend.js';
 import {
   type AttentionDims, type BatDims, type BlockDeltaDims, type CrossEntropyDims, type DecodeDims, type DropoutDims,
@@ -65,9 +66,10 @@ export interface Kernels<T extends OwnedTensor> {
   swiglu(gate: T, up: T, out: T, count: number): void;
   swigluBackward(gate: T, up: T, dout: T, dgate: T, dup: T, count: number): void;
   add(a: T, y: T, count: number): void;
-  crossEntropy(logits: T, targets: Int32Array, loss: T, dlogits: T | null, d: CrossEntropyDims): void;
-  adamw(param: T, grad: T, m: T, v: T, step: AdamWStep, count: number): void;
+  crossEntropy(logits: T, targets: Int32Array, loss: T, dlogits: T | null, d: CrossEntropyDims, into: LossInto): void;
+  adamw(param: T, grad: T, m: T, v: T, scale: T, step: AdamWStep, count: number): void;
   sumSquares(t: T, out: T, count: number, accumulate: boolean): void;
+  stepStats(loss: T, normSq: T, clip: ClipOptions, stats: T): void;
   /** x and out may be one tensor. */
   dropout(x: T, out: T, d: DropoutDims): void;
 }
@@ -295,17 +297,29 @@ export class CheckedBackend<T extends OwnedTensor> implements Backend {
     const [at, yt] = this.all('add', [a, y]);
     this.k.add(at, yt, count);
   }
-  crossEntropy(logits: Tensor, targets: Int32Array, loss: Tensor, dlogits: Tensor | null): void {
+  crossEntropy(logits: Tensor, targets: Int32Array, loss: Tensor, dlogits: Tensor | null, into: LossInto = { weight: 1, accumulate: false }): void {
     this.k.enter('crossEntropy');
     const d = crossEntropyDims(logits, targets, loss, dlogits);
     const [lt, ls] = this.all('crossEntropy', [logits, loss]);
-    this.k.crossEntropy(lt, targets, ls, dlogits && this.f32('crossEntropy', dlogits), d);
+    this.k.crossEntropy(lt, targets, ls, dlogits && this.f32('crossEntropy', dlogits), d, into);
   }
-  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamWStep): void {
+  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, scale: Tensor, step: AdamWStep): void {
     this.k.enter('adamw');
     for (const t of [grad, m, v]) sameSize('adamw', param, t);
-    const [p, g, mt, vt] = this.all('adamw', [param, grad, m, v]);
-    this.k.adamw(p, g, mt, vt, step, param.size);
+    if (scale.size < 1) throw new Error(`[adamw] the scale ${scale.label} is empty; pass stepStats' output`);
+    const [p, g, mt, vt, st] = this.all('adamw', [param, grad, m, v, scale]);
+    this.k.adamw(p, g, mt, vt, st, step, param.size);
+  }
+  stepStats(loss: Tensor, normSq: Tensor, clip: ClipOptions, stats: Tensor): void {
+    this.k.enter('stepStats');
+    scalarDims('stepStats', loss);
+    scalarDims('stepStats', normSq);
+    if (stats.size !== 3) throw new Error(`[stepStats] ${stats.label} must hold 3 values (scale, loss, gradient norm), has ${stats.size}`);
+    if (!(clip.maxNorm >= 0) || !(clip.divisor > 0)) {
+      throw new Error(`[stepStats] maxNorm ${clip.maxNorm} must be 0 or more and divisor ${clip.divisor} more than 0`);
+    }
+    const [l, n, s] = this.all('stepStats', [loss, normSq, stats]);
+    this.k.stepStats(l, n, clip, s);
   }
   sumSquares(t: Tensor, out: Tensor, accumulate: boolean): void {
     this.k.enter('sumSquares');

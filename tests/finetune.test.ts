@@ -1,6 +1,6 @@
 // Training end to end: a few steps lower the loss; a run resumed from a checkpoint continues with exactly
 // the losses of the uninterrupted run; a non-finite loss stops with a clear error before touching the
-// adapter; and the CLI (finetune, eval, merge, generate) on the tests' tiny model and the fixture model.
+// adapter; steps queued ahead give the same losses with one small read each; and the CLI (finetune, eval, merge, generate) on the tests' tiny model and the fixture model.
 import type { Backend } from '../runtime/backend.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -94,20 +94,48 @@ train('recomputing layers in backward gives the same gradients with less kept', 
   }
 });
 
-train('a NaN loss stops training with a clear error and leaves the adapter untouched', async () => {
-  const b = backends[0];
-  const t = await makeTrainer(b, 4);
-  await t.trainStep();
-  const [first] = t.tensors;
-  const before = await b.read(first.param);
-  const poisoned = before.slice();
-  poisoned[0] = NaN;
-  b.write(first.param, poisoned);
-  let message = '';
-  try { await t.trainStep(); } catch (e) { message = (e as Error).message; }
-  assert.match(message, /\[train\] loss is NaN at step 2; the adapter was not updated/);
-  const after = await b.read(first.param);
-  assert.ok(Number.isNaN(after[0]) && after.subarray(1).every((v, i) => v === before[i + 1]), 'parameters changed by a failed step');
+train('a NaN loss stops training with a clear error; the device leaves every parameter untouched, even for the step queued behind it', async () => {
+  for (const b of backends) {
+    const t = await makeTrainer(b, 4);
+    await t.trainStep();
+    const state = () => Promise.all(t.tensors.flatMap((x) => [x.param, x.m, x.v]).map((x) => b.read(x)));
+    const poisoned = (await b.read(t.tensors[0].param)).slice();
+    poisoned[0] = NaN;
+    b.write(t.tensors[0].param, poisoned);
+    const before = await state();
+    let message = '';
+    try {
+      for await (const _ of t.run(4)) { /* step 3 is queued before step 2's numbers arrive */ }
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert.match(message, /\[train\] loss is NaN at step 2; the adapter was not updated/, b.name);
+    const after = await state();
+    assert.ok(after.every((x, i) => x.every((v, j) => Object.is(v, before[i][j]))), `${b.name}: a failed step changed the parameters or moments`);
+    assert.is(t.step, 1, `${b.name}: the step counter stays at the last good step`);
+    assert.is(t.history.length, 1);
+  }
+});
+
+train('run queues each step before the last one is read, with the losses of steps taken one at a time; one 12-byte read per step', async () => {
+  for (const b of backends) {
+    const single = await makeTrainer(b, 5);
+    const losses: number[] = [];
+    for (let i = 0; i < 5; i++) losses.push((await single.trainStep()).loss);
+    const ahead = await makeTrainer(b, 5);
+    const got: number[] = [], readBack: number[] = [];
+    let last = b.counters();
+    for await (const s of ahead.run(5)) {
+      got.push(s.loss);
+      const now = b.counters();
+      if (now && last) readBack.push(now.bytesReadBack - last.bytesReadBack);
+      last = now;
+    }
+    assert.equal(got, losses, `${b.name}: losses of run() and of trainStep()`);
+    // One read per step of [scale, loss, gradNorm], three floats; the first wait already has the second
+    // step queued, and the last has nothing left to queue.
+    if (readBack.length) assert.equal(readBack, [24, 12, 12, 12, 0], `${b.name}: bytes read back while waiting for each step`);
+  }
 });
 
 const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });

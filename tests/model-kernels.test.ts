@@ -2,7 +2,9 @@
 // against the reference on random inputs of awkward shapes: one token, sequence lengths
 // that fill no tile, grouped-query attention with 3 query heads per key/value head, a sliding window
 // shorter than the sequence, two sequences per batch, head dimensions 16 and 64, a 1000-token vocabulary
-// with ignored targets, a 151936-token vocabulary (Qwen2.5's), AdamW with weight decay and a gradient scale, accumulated squared norms,
+// with ignored targets, a 151936-token vocabulary (Qwen2.5's), weighted and accumulated losses, AdamW with weight
+// decay and a gradient scale read from the device (skipping a non-finite one), accumulated squared norms, the
+// step's clipping scale (stepStats),
 // dropout masks (the same zeros as the reference, in place too), attention over a key/value cache.
 // Each backend runs its own forward before its backward (as a model does), so the backward sees the
 // backend's own saved lse and outputs. Backends lacking an op are left out, visibly; with
@@ -15,7 +17,7 @@ import { F32_REL } from './tolerances.js';
 import { fastBackends, randomArray, relError } from './helpers.js';
 
 type Op = 'embedding' | 'embeddingBackward' | 'rmsNorm' | 'rmsNormBackward' | 'rmsNormWeightGrad' | 'rope' | 'ropeBackward' | 'attention' | 'attentionBackward' |
-  'attentionDecode' | 'swiglu' | 'swigluBackward' | 'add' | 'crossEntropy' | 'adamw' | 'sumSquares' | 'dropout';
+  'attentionDecode' | 'swiglu' | 'swigluBackward' | 'add' | 'crossEntropy' | 'adamw' | 'sumSquares' | 'stepStats' | 'dropout';
 /** What the cases call: the training ops, and generation's cached attention. */
 type Ops = Backend;
 
@@ -29,6 +31,12 @@ class Scope {
   t(shape: number[], seed?: number, scale = 1): Tensor {
     const size = shape.reduce((x, y) => x * y, 1);
     const t = this.b.tensor(shape, seed === undefined ? undefined : randomArray(size, seed).map((v) => v * scale));
+    this.made.push(t);
+    return t;
+  }
+  /** A tensor holding exactly these values. */
+  of(...values: number[]): Tensor {
+    const t = this.b.tensor([values.length], Float32Array.from(values));
     this.made.push(t);
     return t;
   }
@@ -211,20 +219,58 @@ for (const [n, vocab] of [[9, 1000], [3, 5], [1, 300], [2, 151936]]) {
       const logits = s.t([n, vocab], 31, 8), loss = s.t([1]), lossOnly = s.t([1]), dlogits = s.t([n, vocab], 32);
       s.b.crossEntropy(logits, targets, loss, dlogits);
       s.b.crossEntropy(logits, targets, lossOnly, null);
-      return { loss, lossOnly, dlogits };
+      // A step's loss: chunks weighted by their share, added into one scalar.
+      const summed = s.t([1], 33);
+      s.b.crossEntropy(logits, targets, summed, null, { weight: 0.25, accumulate: false });
+      s.b.crossEntropy(logits, targets, summed, null, { weight: 0.5, accumulate: true });
+      return { loss, lossOnly, dlogits, summed };
     });
   });
 }
 
-kernels('adamw: two steps with weight decay and a gradient scale', async () => {
+kernels('adamw: two steps with weight decay and a gradient scale, then a non-finite scale that changes nothing', async () => {
   await agree('adamw', 'P=1000', async (s) => {
     const p = s.t([1000], 41), m = s.t([1000]), v = s.t([1000]);
-    for (const step of [1, 2]) {
-      s.b.adamw(p, s.t([1000], 41 + step), m, v,
-        { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step, gradScale: 0.37 });
-    }
+    const scale = s.of(0.37, 5, 7), failed = s.of(NaN);
+    const step = (n: number, by: Tensor) => s.b.adamw(p, s.t([1000], 41 + n), m, v, by,
+      { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: n });
+    step(1, scale);
+    step(2, scale);
+    step(3, failed);
     return { p, m, v };
   });
+});
+
+kernels('stepStats: the clipping scale, the loss and the norm; NaN for a non-finite step, and it stays', async () => {
+  const cases: [loss: number, normSq: number, maxNorm: number, divisor: number, want: [number, number, number]][] = [
+    [2.5, 16, 1, 2, [0.25, 2.5, 2]], // norm 4 / 2 = 2 over 1: clipped by 1/2, averaged over 2
+    [2.5, 16, 0, 2, [0.5, 2.5, 2]], //  no clipping
+    [1.5, 0.25, 1, 1, [1, 1.5, 0.5]], // under the limit
+    [1.5, 0, 1, 1, [1, 1.5, 0]], //     a zero gradient
+  ];
+  for (const b of [new ReferenceBackend(), ...(await fastBackends())]) {
+    const s = new Scope(b);
+    try {
+      const stats = s.t([3]);
+      for (const [loss, normSq, maxNorm, divisor, want] of cases) {
+        b.stepStats(s.of(loss), s.of(normSq), { maxNorm, divisor }, stats);
+        const got = [...await b.read(stats)];
+        assert.ok(got.every((x, i) => Math.abs(x - want[i]) <= F32_REL * Math.abs(want[i])), `${b.name}: ${got} for ${want}`);
+      }
+      for (const [loss, normSq] of [[NaN, 1], [Infinity, 1], [1, Infinity], [1, NaN], [1, 1]]) {
+        b.stepStats(s.of(loss), s.of(normSq), { maxNorm: 1, divisor: 1 }, stats);
+        const [scale, gotLoss] = await b.read(stats);
+        assert.ok(Number.isNaN(scale), `${b.name}: loss ${loss}, norm^2 ${normSq} gives the scale ${scale}, not NaN (the last case: NaN stays)`);
+        assert.ok(Object.is(gotLoss, Math.fround(loss)), `${b.name}: the loss ${gotLoss} comes back as ${loss}`);
+      }
+      if (b.name !== 'reference') {
+        if (!ran.has(b.name)) ran.set(b.name, new Set());
+        ran.get(b.name)!.add('stepStats');
+      }
+    } finally {
+      s.dispose();
+    }
+  }
 });
 
 kernels('sumSquares: overwrite, then accumulate over tensors of several sizes', async () => {
@@ -291,7 +337,7 @@ kernels('attentionDecode: a cache too small for the new tokens is refused', asyn
 
 kernels('every op ran on webgpu (required when OSTEON_REQUIRE_WEBGPU=1)', async () => {
   const all: Op[] = ['embedding', 'embeddingBackward', 'rmsNorm', 'rmsNormBackward', 'rmsNormWeightGrad', 'rope', 'ropeBackward', 'attention', 'attentionBackward', 'attentionDecode',
-    'swiglu', 'swigluBackward', 'add', 'crossEntropy', 'adamw', 'sumSquares', 'dropout'];
+    'swiglu', 'swigluBackward', 'add', 'crossEntropy', 'adamw', 'sumSquares', 'stepStats', 'dropout'];
   for (const [name, ops] of ran) console.log(`  model kernels on ${name}: ${ops.size} of ${all.length} ops`);
   if (!ran.size) console.warn('skipped: no fast backend implements the model ops (compared with the reference only)');
   if (process.env.OSTEON_REQUIRE_WEBGPU === '1') {

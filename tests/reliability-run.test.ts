@@ -230,6 +230,7 @@ test('a diverging run stops before the adapter or a checkpoint is written, namin
 test('a loss far above where the run started stops it, naming the learning rate and the last good checkpoint', async () => {
   const store = memoryStore('loss');
   const cancel = new AbortController();
+  // Cancelled after step 2, the run keeps step 3 too (queued before the cancel): its checkpoint is step 3.
   await finetune({ ...small, checkpoint: store, signal: cancel.signal, onProgress: (e) => { if (e.kind === 'step' && e.step === 2) cancel.abort(); } })
     .catch((e: Error) => assert.is(e.name, 'AbortError'));
   // The fixture model's loss stays near ln(300) whatever the learning rate: record a first loss of 0.5 in
@@ -240,7 +241,7 @@ test('a loss far above where the run started stops it, naming the learning rate 
   const tensors = Object.fromEntries([...saved.file.tensors].map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: toFloat32(t) }]));
   await store.put(CHECKPOINT_KEY, writeSafetensors(tensors, { ...saved.file.metadata, state: JSON.stringify(state) }));
   await refused(() => finetune({ ...small, checkpoint: store, resume: true }), 'train',
-    /training diverged at step 3: the loss [\d.]+ is far above the 0\.5000 it started at; the learning rate lr \(--lr\)=0\.01 is too high .*the last good checkpoint \(step 2\) is kept in loss\/checkpoint.safetensors/);
+    /training diverged at step 4: the loss [\d.]+ is far above the 0\.5000 it started at; the learning rate lr \(--lr\)=0\.01 is too high .*the last good checkpoint \(step 3\) is kept in loss\/checkpoint.safetensors/);
 });
 
 test('no command runs past the context: eval refuses a longer example, finetune cuts examples into rows of --seq', async () => {

@@ -229,13 +229,13 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
       let lastGood = saved ? trainer.step : null;
       const kept = () => (lastGood === null ? '; no checkpoint was written yet' : `; the last good checkpoint (step ${lastGood}) is kept in ${where}`);
       const resumeNote = () => (lastGood === null ? kept() : `${kept()}: continue with --resume (on this or another backend)`);
-      const diverged = (why: string) => new OsteonError('train', `training diverged at step ${trainer.step}: ${why}; the learning rate ` +
+      const diverged = (step: number, why: string) => new OsteonError('train', `training diverged at step ${step}: ${why}; the learning rate ` +
         `${optionName('lr')}=${config.lr} is too high for this model and data: try ${(config.lr / 10).toPrecision(2)} or lower (adapters usually ` +
         `train with 1e-5 to 1e-2). The adapter was not written${kept()}`);
       const checkAdapterValues = async () => {
         let most = 0;
         for (const t of trainer.tensors) for (const v of await backend.read(t.param)) most = Math.max(most, Math.abs(v));
-        if (!(most <= DIVERGED_ADAPTER_VALUE)) throw diverged(`adapter values reach ${most.toExponential(2)} (trained ones stay near 1)`);
+        if (!(most <= DIVERGED_ADAPTER_VALUE)) throw diverged(trainer.step, `adapter values reach ${most.toExponential(2)} (trained ones stay near 1)`);
       };
 
       const evals: [number, number][] = [];
@@ -268,39 +268,56 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
         }
       }
       const checkpointEvery = o.checkpointEvery ?? 50;
-      const started = performance.now(), firstStep = trainer.step;
-      let tokens = 0;
-      while (trainer.step < config.steps) {
-        // Let messages and timers run between steps (a worker's cancel message, a terminal's Ctrl-C).
-        await nextTask();
-        if (o.signal?.aborted) {
-          await saveCheckpoint();
-          log(`cancelled at step ${trainer.step}${store ? `; checkpoint kept in ${store.name}` : ''}`);
-          throw abortError(o.signal);
-        }
-        const before = o.countDevice ? backend.counters() : null;
-        let s: StepLog;
-        let counters: DeviceCounters | null | undefined;
+      const evalDue = (step: number) => !!o.evalEvery && step % o.evalEvery === 0 && step < config.steps;
+      const checkpointDue = (step: number) => !!checkpointEvery && step % checkpointEvery === 0;
+      const noted = async (work: () => Promise<unknown>) => {
         try {
-          s = await trainer.trainStep();
-          counters = o.countDevice ? countersBetween(before, backend.counters()) : undefined;
-          if (o.evalEvery && trainer.step % o.evalEvery === 0 && trainer.step < config.steps) await runEval();
+          await work();
         } catch (e) {
           throw withNote(e, resumeNote());
         }
-        const first = trainer.history[0].loss;
-        if (s.loss > Math.max(DIVERGED_LOSS_RATIO * first, first + DIVERGED_LOSS_MARGIN)) {
-          throw diverged(`the loss ${s.loss.toFixed(4)} is far above the ${first.toFixed(4)} it started at`);
+      };
+      const cancel = async (): Promise<never> => {
+        await saveCheckpoint();
+        log(`cancelled at step ${trainer.step}${store ? `; checkpoint kept in ${store.name}` : ''}`);
+        throw abortError(o.signal!);
+      };
+      if (o.signal?.aborted) await cancel();
+      const started = performance.now(), firstStep = trainer.step;
+      let tokens = 0;
+      let counted = o.countDevice ? backend.counters() : null;
+      // Each step is queued while the last one's numbers travel back, except where the parameters must be
+      // seen as a step leaves them: before an evaluation, a checkpoint or a cancellation.
+      const steps = trainer.run(config.steps, (step) => evalDue(step) || checkpointDue(step) || !!o.signal?.aborted);
+      try {
+        for (;;) {
+          let next: IteratorResult<StepLog> | undefined;
+          await noted(async () => { next = await steps.next(); });
+          if (!next || next.done) break;
+          const s = next.value;
+          const counters = counted ? countersBetween(counted, (counted = backend.counters())) : undefined;
+          const first = trainer.history[0].loss;
+          if (s.loss > Math.max(DIVERGED_LOSS_RATIO * first, first + DIVERGED_LOSS_MARGIN)) {
+            throw diverged(s.step, `the loss ${s.loss.toFixed(4)} is far above the ${first.toFixed(4)} it started at`);
+          }
+          tokens += s.tokens;
+          const elapsed = (performance.now() - started) / 1000;
+          o.onProgress?.({
+            kind: 'step', step: s.step, steps: config.steps, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm,
+            tokensPerSecond: tokens / elapsed, elapsedSeconds: elapsed,
+            etaSeconds: (elapsed / (s.step - firstStep)) * (config.steps - s.step), counters: counters ?? undefined,
+          });
+          if (evalDue(s.step)) await noted(runEval);
+          if (checkpointDue(s.step)) await saveCheckpoint();
+          // Let messages and timers run between steps (a worker's cancel message, a terminal's Ctrl-C). A step
+          // already queued still runs on the device: it is reported and kept before the run stops.
+          await nextTask();
+          if (o.signal?.aborted && trainer.step === s.step) break;
         }
-        tokens += s.tokens;
-        const elapsed = (performance.now() - started) / 1000;
-        o.onProgress?.({
-          kind: 'step', step: s.step, steps: config.steps, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm,
-          tokensPerSecond: tokens / elapsed, elapsedSeconds: elapsed,
-          etaSeconds: (elapsed / (trainer.step - firstStep)) * (config.steps - trainer.step), counters,
-        });
-        if (checkpointEvery && trainer.step % checkpointEvery === 0) await saveCheckpoint();
+      } finally {
+        await steps.return(undefined); // waits for a step still in flight: what is saved next includes it
       }
+      if (o.signal?.aborted) await cancel();
       await saveCheckpoint();
       await checkAdapterValues();
       let final: EvalResult | null;

@@ -14,7 +14,7 @@
 // into dL/d(final normed hidden) before the next chunk's logits exist. `forward` returns whole logits, for
 // generation (and tests that compare logits), and never keeps anything for a backward pass.
 // Letters: see runtime/backend.ts (Bt sequences, T tokens each, N = Bt T, D hidden, F intermediate, V vocab).
-import { type AttentionOptions, type Backend, type Tensor, IGNORE_INDEX } from '../backend.js';
+import { type AttentionOptions, type Backend, type LossInto, type Tensor, IGNORE_INDEX } from '../backend.js';
 import { AdaptedLinear, type LinearCache } from '../adapters/linear.js';
 import { labelCount } from '../shapes.js';
 import type { ModelConfig } from './config.js';
@@ -216,6 +216,20 @@ export class LlamaModel {
    *  once from there. Chunks without a scored token are
    *  skipped. Deterministic: the same chunks in the same order on every call. ids, labels [Bt*T]. */
   async forwardLoss(ids: Int32Array, labels: Int32Array, batch: number, grad = false): Promise<number> {
+    const loss = this.backend.tensor([1], undefined, 'loss');
+    try {
+      this.queueLoss(ids, labels, batch, grad, loss, { weight: 1, accumulate: false });
+      return (await this.backend.read(loss))[0];
+    } finally {
+      this.backend.dispose(loss);
+    }
+  }
+
+  /** forwardLoss without waiting: everything is queued on the backend and the loss goes into loss [1] as
+   *  `into` says (loss[0] (=|+=) weight * the batch's loss), so that a training step can count its
+   *  micro-batches' losses on the device and read them with its other numbers at once (Trainer). Throws
+   *  before queueing anything when the batch is bad. */
+  queueLoss(ids: Int32Array, labels: Int32Array, batch: number, grad: boolean, loss: Tensor, into: LossInto): void {
     const b = this.backend, c = this.config;
     const n = ids.length;
     // Every check before the first tensor, so that a bad batch leaves nothing behind.
@@ -225,7 +239,7 @@ export class LlamaModel {
     const { normed, cache } = this.trunk(ids, batch, grad);
     const dNormed = grad ? b.tensor([n, c.hidden], undefined, 'final.dnorm') : null;
     const step = Math.max(1, Math.floor(this.lossChunkBytes / (4 * c.vocabSize)));
-    const losses: { loss: Tensor; scored: number }[] = [];
+    let chunks = 0;
     const headGrad = grad ? this.baseGrads?.get(this.lmHead) ?? null : null;
     for (let r0 = 0; r0 < n; r0 += step) {
       const rows = Math.min(step, n - r0);
@@ -236,15 +250,14 @@ export class LlamaModel {
       const hidden = whole ? normed : this.gatherRows(normed, r0, rows);
       const logits = b.tensor([rows, c.vocabSize], undefined, 'logits chunk');
       b.matmul(hidden, this.lmHead, logits, { transB: true }); // [rows,V] = [rows,D] [V,D]^T
-      const loss = b.tensor([1], undefined, 'loss chunk');
       const dlogits = dNormed && b.tensor([rows, c.vocabSize], undefined, 'dlogits chunk');
-      b.crossEntropy(logits, chunkTargets, loss, dlogits);
-      b.dispose(logits);
       const weight = scored / total; // crossEntropy divided by the chunk's count; the loss divides by all
+      b.crossEntropy(logits, chunkTargets, loss, dlogits, { weight: into.weight * weight, accumulate: into.accumulate || chunks > 0 });
+      b.dispose(logits);
       // d lm_head [V,D] (+)= dlogits^T [V,rows] hidden [rows,D]
-      if (headGrad && dlogits) b.matmul(dlogits, hidden, headGrad, { transA: true, alpha: weight, accumulate: losses.length > 0 });
+      if (headGrad && dlogits) b.matmul(dlogits, hidden, headGrad, { transA: true, alpha: weight, accumulate: chunks > 0 });
       if (!whole) b.dispose(hidden);
-      losses.push({ loss, scored });
+      chunks++;
       if (!dNormed || !dlogits) continue;
       if (whole) {
         b.matmul(dlogits, this.lmHead, dNormed, { alpha: weight }); // [N,D] = [N,V] [V,D]
@@ -257,14 +270,8 @@ export class LlamaModel {
       b.dispose(dlogits);
     }
     b.dispose(normed);
-    if (dNormed) this.backwardFrom(cache, dNormed, losses.length > 0);
+    if (dNormed) this.backwardFrom(cache, dNormed, chunks > 0);
     else this.disposeCache(cache);
-    let sum = 0;
-    for (const { loss, scored } of losses) {
-      sum += (await b.read(loss))[0] * scored;
-      b.dispose(loss);
-    }
-    return sum / total;
   }
 
   /** Where a forward of ids [Bt*T] first holds a NaN or an infinity: "model.embed_tokens", "model.layers.L",

@@ -64,11 +64,15 @@ const kernels: Kernels<ReferenceTensor> = {
   swiglu: (gate, up, out) => ops.swiglu(data(gate), data(up), data(out)),
   swigluBackward: (gate, up, dout, dgate, dup) => ops.swigluBackward(data(gate), data(up), data(dout), data(dgate), data(dup)),
   add: (a, y) => ops.add(data(a), data(y)),
-  crossEntropy(logits, targets, loss, dlogits, d) {
-    data(loss)[0] = ops.crossEntropy(data(logits), targets, dlogits && data(dlogits), d.n, d.vocab, d.count, IGNORE_INDEX);
+  crossEntropy(logits, targets, loss, dlogits, d, into) {
+    const mean = ops.crossEntropy(data(logits), targets, dlogits && data(dlogits), d.n, d.vocab, d.count, IGNORE_INDEX);
+    data(loss)[0] = into.weight * mean + (into.accumulate ? data(loss)[0] : 0);
   },
-  adamw: (param, grad, m, v, step) => trainOps.adamw(data(param), data(grad), data(m), data(v), step),
+  adamw: (param, grad, m, v, scale, step) => trainOps.adamw(data(param), data(grad), data(m), data(v), data(scale)[0], step),
   sumSquares: (t, out, _count, accumulate) => trainOps.sumSquares(data(t), data(out), accumulate),
+  stepStats(loss, normSq, clip, stats) {
+    data(stats).set(trainOps.stepStats(data(loss)[0], data(normSq)[0], clip, data(stats)[0]));
+  },
   dropout: (x, out, d) => trainOps.dropout(data(x), data(out), d),
 };
 

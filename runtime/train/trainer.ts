@@ -2,9 +2,11 @@
 // clipping, AdamW with a warmup + decay schedule, held-out evaluation. Deterministic for a seed on one
 // backend: the data order is a permutation drawn from (seed, epoch), so a run resumed from a checkpoint
 // continues with exactly the batches (and losses) the uninterrupted run would have seen.
-// Micro-batches go through LlamaModel.forwardLoss, so the [N, V] logits never exist at once. Per optimizer
-// step the CPU reads back the loss of each micro-batch (one float per LM-head chunk, read once the whole
-// forward and backward is queued) and one float for the gradient norm.
+// Micro-batches go through LlamaModel.queueLoss, so the [N, V] logits never exist at once. A step is queued
+// whole before anything is read: the micro-batches add their losses into one device scalar, the gradient
+// norm, the clipping factor and the NaN guard are decided on the device (Backend.stepStats), and AdamW
+// takes its factor from there. The CPU reads one small tensor per step, [scale, loss, gradNorm], and `run`
+// queues the next step before waiting for it, so a GPU is never idle while the numbers travel.
 import type { Backend, Tensor } from '../backend.js';
 import { OsteonError } from '../errors.js';
 import type { LlamaModel } from '../model/llama.js';
@@ -70,7 +72,10 @@ export class Trainer {
   readonly tensors: TrainedTensor[] = [];
   /** The checkpoint identity of what is trained (Trainables.id). */
   readonly trains: string;
-  private readonly norm: Tensor;
+  /** The step's loss, summed over its micro-batches' chunks; its squared gradient norm; and stepStats' output. */
+  private readonly loss: Tensor;
+  private readonly normSq: Tensor;
+  private readonly stats: Tensor;
 
   /** `trained`: an adapter, or any Trainables (fullTrainables for full fine-tuning). */
   constructor(
@@ -86,7 +91,9 @@ export class Trainer {
         key, param, grad, decay, m: zeros('exp_avg'), v: zeros('exp_avg_sq'), accum: config.gradAccum > 1 ? zeros('accum') : null,
       });
     }
-    this.norm = backend.tensor([1], undefined, 'grad-norm^2');
+    this.loss = backend.tensor([1], undefined, 'step loss');
+    this.normSq = backend.tensor([1], undefined, 'grad-norm^2');
+    this.stats = backend.tensor([3], undefined, 'step stats');
   }
 
   /** The next batch of rows in this epoch's order (a new permutation each epoch). */
@@ -99,12 +106,12 @@ export class Trainer {
     return toBatches(this.rows, take.length, take)[0];
   }
 
-  /** Forward + backward on one batch, the LM head and loss in chunks (LlamaModel.forwardLoss); the loss is
-   *  read back once everything is queued (the one sync point of a micro-batch). */
-  private async microStep(batch: Batch, micro: number): Promise<number> {
+  /** Queue forward + backward on one batch, the LM head and loss in chunks (LlamaModel.queueLoss), its loss
+   *  counted into the step's at weight 1 / gradAccum. */
+  private microStep(batch: Batch, micro: number): void {
     this.setDropoutSeeds(micro);
     try {
-      return await this.model.forwardLoss(batch.ids, batch.labels, batch.batch, true);
+      this.model.queueLoss(batch.ids, batch.labels, batch.batch, true, this.loss, { weight: 1 / this.config.gradAccum, accumulate: micro > 0 });
     } finally {
       for (const linear of this.model.linears.values()) linear.dropoutSeed = null;
     }
@@ -120,14 +127,16 @@ export class Trainer {
     }
   }
 
-  /** One optimizer step over `gradAccum` micro-batches. Throws on a non-finite loss or gradient, before
-   *  the parameters are touched, so the adapter and the last checkpoint stay good. */
+  /** One optimizer step over `gradAccum` micro-batches, queued at once; the promise gives its log when the
+   *  device has run it. Rejects on a non-finite loss or gradient, which the device has already kept from
+   *  touching the parameters (Backend.stepStats, adamw), so the adapter and the last checkpoint stay good;
+   *  every later step of this trainer fails alike (continue from the checkpoint, with a new trainer). */
   async trainStep(): Promise<StepLog> {
     const c = this.config;
-    let lossSum = 0, tokens = 0;
+    let tokens = 0;
     for (let micro = 0; micro < c.gradAccum; micro++) {
       const batch = this.nextBatch();
-      lossSum += await this.microStep(batch, micro);
+      this.microStep(batch, micro);
       tokens += batch.ids.length;
       for (const t of this.tensors) {
         if (!t.accum) continue;
@@ -135,30 +144,49 @@ export class Trainer {
         else this.backend.add(t.grad, t.accum);
       }
     }
-    const loss = lossSum / c.gradAccum;
-    this.tensors.forEach((t, i) => this.backend.sumSquares(t.accum ?? t.grad, this.norm, i > 0));
-    const gradNorm = Math.sqrt((await this.backend.read(this.norm))[0]) / c.gradAccum;
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-      throw new OsteonError('train', `${Number.isFinite(loss) ? 'gradient norm' : 'loss'} is ${Number.isFinite(loss) ? gradNorm : loss} at step ${this.step + 1}; ` +
-        `the adapter was not updated. Lower the learning rate (--lr, now ${c.lr}), keep gradient clipping on (--max-grad-norm), or check the data`);
-    }
+    this.tensors.forEach((t, i) => this.backend.sumSquares(t.accum ?? t.grad, this.normSq, i > 0));
+    this.backend.stepStats(this.loss, this.normSq, { maxNorm: c.maxGradNorm, divisor: c.gradAccum }, this.stats);
     const lr = learningRate({ kind: c.schedule, lr: c.lr, warmup: c.warmup, total: c.steps, minRatio: c.minLrRatio }, this.step);
-    const clip = c.maxGradNorm > 0 && gradNorm > c.maxGradNorm ? c.maxGradNorm / gradNorm : 1;
-    this.step++;
+    const step = ++this.step;
     for (const t of this.tensors) {
-      this.backend.adamw(t.param, t.accum ?? t.grad, t.m, t.v, {
-        lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: t.decay ? c.weightDecay : 0, step: this.step, gradScale: clip / c.gradAccum,
+      this.backend.adamw(t.param, t.accum ?? t.grad, t.m, t.v, this.stats, {
+        lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: t.decay ? c.weightDecay : 0, step,
       });
     }
-    const log = { step: this.step, loss, lr, gradNorm, tokens };
+    const [scale, loss, gradNorm] = await this.backend.read(this.stats);
+    if (!Number.isFinite(scale)) {
+      this.step = Math.min(this.step, step - 1); // a step queued behind this one was skipped on the device too
+      const what = !Number.isFinite(loss) ? `loss is ${loss}` : !Number.isFinite(gradNorm) ? `gradient norm is ${gradNorm}` : 'an earlier step failed';
+      throw new OsteonError('train', `${what} at step ${step}; the adapter was not updated. Lower the learning rate ` +
+        `(--lr, now ${c.lr}), keep gradient clipping on (--max-grad-norm), or check the data`);
+    }
+    const log = { step, loss, lr, gradNorm, tokens };
     this.history.push(log);
     return log;
+  }
+
+  /** The steps up to `steps`, each log as its step finishes. The next step is queued before this one's
+   *  numbers are awaited, so the device computes while they travel, except after a step for which
+   *  `pauseAfter(step)` holds (a checkpoint, an evaluation or a cancellation comes next, and needs the
+   *  parameters as that step leaves them). Leaving the loop early waits for the step in flight, so the
+   *  history and the parameters agree. */
+  async *run(steps: number, pauseAfter: (step: number) => boolean = () => false): AsyncGenerator<StepLog> {
+    let next: Promise<StepLog> | null = null;
+    try {
+      while (this.step < steps || next) {
+        const current: Promise<StepLog> = next ?? this.trainStep();
+        next = this.step < steps && !pauseAfter(this.step) ? this.trainStep() : null;
+        yield await current;
+      }
+    } finally {
+      await next?.catch(() => {}); // its own failure, if any, repeats the one being reported
+    }
   }
 
   /** Free the optimizer state (the trained tensors and their gradients stay with the model). */
   dispose(): void {
     for (const t of this.tensors) for (const x of [t.m, t.v, t.accum]) if (x) this.backend.dispose(x);
-    this.backend.dispose(this.norm);
+    for (const x of [this.loss, this.normSq, this.stats]) this.backend.dispose(x);
   }
 }
 

@@ -16,13 +16,14 @@ import singleBytes from '../../build/kernels.wasm';
 import threadBytes from '../../build/kernels-threads.wasm';
 import { instantiate as instantiateSingle } from '../../build/kernels.js';
 import { instantiate as instantiateThreads } from '../../build/kernels-threads.js';
-import type { AdamWStep, BackendInfo, HalfBits, Tensor } from '../backend.js';
+import type { AdamWStep, BackendInfo, ClipOptions, HalfBits, LossInto, Tensor } from '../backend.js';
 import { CheckedBackend, type Kernels as BackendKernels, type OwnedTensor } from '../checked.js';
 import {
   type AttentionDims, type BatDims, type BlockDeltaDims, type CrossEntropyDims, type DecodeDims, type DropoutDims,
   type EmbeddingDims, type FoldDims, type MatmulDims, type RopeDims, type RowDims, sizeOf,
 } from '../shapes.js';
 import { CONTROL_BYTES, ThreadPool, threadHost } from './threads.js';
+import { stepStats } from '../reference/train-ops.js';
 
 /** build/kernels*.wasm's exports (asm/kernels/index.ts), typed by the compiler's generated declarations
  *  (build.mjs): pointers are byte offsets, sizes element counts. */
@@ -341,7 +342,7 @@ class WasmKernels implements BackendKernels<WasmTensor> {
   add(a: WasmTensor, y: WasmTensor, count: number): void {
     this.run('add', this.chunks(count, MIN_PARALLEL_ELEMENTS, Infinity), a.ptr, y.ptr, count);
   }
-  crossEntropy(logits: WasmTensor, targets: Int32Array, loss: WasmTensor, dlogits: WasmTensor | null, d: CrossEntropyDims): void {
+  crossEntropy(logits: WasmTensor, targets: Int32Array, loss: WasmTensor, dlogits: WasmTensor | null, d: CrossEntropyDims, into: LossInto): void {
     const chunks = this.chunks(d.n * d.vocab, MIN_PARALLEL_ELEMENTS, d.n);
     this.withHostData(targets, `crossEntropy targets [${d.n}]`, (tp) => {
       this.withScratch(d.n * 8, `crossEntropy row losses [${d.n}]`, (rows) => {
@@ -350,17 +351,24 @@ class WasmKernels implements BackendKernels<WasmTensor> {
         const perRow = new Float64Array(this.kernels.memory.buffer, rows, d.n);
         let total = 0;
         for (let i = 0; i < d.n; i++) total += perRow[i];
-        this.view(loss)[0] = total / d.count;
+        const out = this.view(loss);
+        out[0] = into.weight * (total / d.count) + (into.accumulate ? out[0] : 0);
       });
     });
   }
 
-  adamw(param: WasmTensor, grad: WasmTensor, m: WasmTensor, v: WasmTensor, s: AdamWStep, count: number): void {
+  adamw(param: WasmTensor, grad: WasmTensor, m: WasmTensor, v: WasmTensor, scale: WasmTensor, s: AdamWStep, count: number): void {
+    const gradScale = this.view(scale)[0]; // the CPU is the device here: the scale is read where it lies
+    if (!Number.isFinite(gradScale)) return;
     this.kernels.adamw(param.ptr, grad.ptr, m.ptr, v.ptr, count,
-      s.lr, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.eps, 1 - s.lr * s.weightDecay, s.gradScale, 1 - s.beta1 ** s.step, 1 - s.beta2 ** s.step);
+      s.lr, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.eps, 1 - s.lr * s.weightDecay, gradScale, 1 - s.beta1 ** s.step, 1 - s.beta2 ** s.step);
   }
   sumSquares(t: WasmTensor, out: WasmTensor, count: number, accumulate: boolean): void {
     this.kernels.sumSquares(t.ptr, out.ptr, count, accumulate);
+  }
+  stepStats(loss: WasmTensor, normSq: WasmTensor, clip: ClipOptions, stats: WasmTensor): void {
+    const out = this.view(stats);
+    out.set(stepStats(this.view(loss)[0], this.view(normSq)[0], clip, out[0]));
   }
   dropout(x: WasmTensor, out: WasmTensor, d: DropoutDims): void {
     this.run('dropout', this.chunks(d.count, MIN_PARALLEL_ELEMENTS, Infinity), x.ptr, out.ptr, d.count, d.seed, d.threshold, d.scale);
