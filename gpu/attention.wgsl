@@ -13,45 +13,13 @@
 // dearly per barrier), and neighbouring invocations read the same key/value rows, which caches share.
 // Head vectors are read and accumulated four floats at a time (E % 4 == 0, checked by the launcher):
 // on lavapipe 2.2x (forward) and 1.7x (backward) faster than the same loops on scalars (T=128, E=64).
-// Letters: Bt sequences, T tokens each, H query heads, Hk key/value heads, G = H / Hk, E head dimension;
-// for generation C cache rows per sequence, P of them filled before this call's Tq = T queries.
-
-// seq: query rows per sequence (T); kvSeq: key/value rows per sequence (T, or C for a cache); past:
-// position of each sequence's first query (0, or P). The backward kernels run with kvSeq = T, past = 0.
-struct Params { seq: u32, heads: u32, kvHeads: u32, headDim: u32, window: u32, rows: u32, kvSeq: u32, past: u32, scale: f32 }
-
+// The parameter block, bindings and window helpers are attentionCommon.wgsl's, which precedes this text.
 override WG: u32 = 64;
 // Per-invocation copies of a head's vectors, in vec4s; the launcher refuses E above 4 MAX_E4.
 const MAX_E4 = 64u;
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;          // [Bt, T, H * E]
-@group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;          // [Bt, kvSeq, Hk * E]
-@group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;          // [Bt, kvSeq, Hk * E]
-@group(0) @binding(4) var<storage, read_write> lse: array<f32>;        // [N, H] (written by forward only)
-// forward
-@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;  // [Bt, T, H * E]
-// backward: bindings 1-4 as above, then
-@group(0) @binding(5) var<storage, read> dout: array<vec4<f32>>;       // [Bt, T, H * E]
-@group(0) @binding(6) var<storage, read_write> delta: array<f32>;      // [N, H]: dout . out per query row
-@group(0) @binding(7) var<storage, read_write> dq: array<vec4<f32>>;   // [Bt, T, H * E] (backwardQuery)
-@group(0) @binding(8) var<storage, read> outIn: array<vec4<f32>>;      // [Bt, T, H * E] (backwardQuery)
-@group(0) @binding(7) var<storage, read_write> dk: array<vec4<f32>>;   // [Bt, T, Hk * E] (backwardKeyValue)
-@group(0) @binding(8) var<storage, read_write> dv: array<vec4<f32>>;   // [Bt, T, Hk * E] (backwardKeyValue)
-
 fn index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return gid.x + gid.y * groups.x * WG;
-}
-
-// First key position query t sees: t - W + 1 with a window, else 0.
-fn firstKey(t: u32) -> u32 {
-  if (p.window > 0u && t + 1u > p.window) { return t + 1u - p.window; }
-  return 0u;
-}
-
-// Offset in vec4s of key/value row s of sequence b for head g.
-fn kvOffset(b: u32, s: u32, g: u32) -> u32 {
-  return ((b * p.kvSeq + s) * p.kvHeads + g) * (p.headDim / 4u);
 }
 
 @compute @workgroup_size(WG)
@@ -140,9 +108,7 @@ fn backwardKeyValue(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   var dkAcc: array<vec4<f32>, MAX_E4>;
   var dvAcc: array<vec4<f32>, MAX_E4>;
   for (var i = 0u; i < e; i++) { ks[i] = k[ko + i] * p.scale; vv[i] = v[ko + i]; dkAcc[i] = vec4<f32>(); dvAcc[i] = vec4<f32>(); }
-  var last = p.seq - 1u; // last query that sees key s
-  if (p.window > 0u) { last = min(last, s + p.window - 1u); }
-  for (var t = s; t <= last; t++) {
+  for (var t = s; t <= lastQuery(s, p.seq - 1u); t++) {
     for (var h = g * group; h < (g + 1u) * group; h++) {
       let row = (bT + t) * p.heads + h;
       let qo = row * e;

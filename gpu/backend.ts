@@ -88,8 +88,9 @@ class GpuKernels implements Kernels<GpuTensor> {
       details: {
         ...ctx.limits, 'shader-f16': ctx.hasF16, subgroups: ctx.adapter.features.has('subgroups'),
         'software adapter': ctx.software, 'matmul kernel': `${ctx.variants.matmul} (${options.variantSource ?? 'default'})`,
+        'attention kernel': `${ctx.variants.attention} (${options.variantSource ?? 'default'})`,
       },
-      variant: `matmul ${ctx.variants.matmul}`,
+      variant: `matmul ${ctx.variants.matmul}, attention ${ctx.variants.attention}`,
     };
     this.uploads = new HostUploads(ctx);
     this.scratch = {

@@ -57,6 +57,10 @@ export interface KernelVariants {
   /** 'blocked': register-blocked, no workgroup memory (matmul.wgsl, for CPU drivers); 'tiled': workgroup
    *  tiles (matmulTiled.wgsl, for hardware GPUs). */
   matmul: 'blocked' | 'tiled';
+  /** 'rows': an invocation per query or key row, no workgroup memory (attention.wgsl, for CPU drivers);
+   *  'tiled': a workgroup per tile of rows sharing key/value or query tiles (attentionTiled.wgsl, for
+   *  hardware GPUs). */
+  attention: 'rows' | 'tiled';
 }
 
 export interface ContextOptions {
@@ -561,7 +565,7 @@ function debugSwitch(): boolean {
   return setting('OSTEON_DEBUG') === '1';
 }
 
-/** OSTEON_KERNELS=matmul:tiled (comma-separated op:variant): force variants, for tests and comparisons. */
+/** OSTEON_KERNELS=matmul:tiled,attention:rows (comma-separated op:variant): force variants, for tests and comparisons. */
 function variantsSwitch(): Partial<KernelVariants> {
   const forced: Record<string, string> = {};
   for (const pair of setting('OSTEON_KERNELS').split(',').filter(Boolean)) {
@@ -570,6 +574,9 @@ function variantsSwitch(): Partial<KernelVariants> {
   }
   if (forced.matmul !== undefined && forced.matmul !== 'blocked' && forced.matmul !== 'tiled') {
     throw new Error(`[webgpu] OSTEON_KERNELS: matmul:${forced.matmul} is not a variant; use matmul:blocked or matmul:tiled`);
+  }
+  if (forced.attention !== undefined && forced.attention !== 'rows' && forced.attention !== 'tiled') {
+    throw new Error(`[webgpu] OSTEON_KERNELS: attention:${forced.attention} is not a variant; use attention:rows or attention:tiled`);
   }
   return forced as Partial<KernelVariants>;
 }
@@ -584,7 +591,7 @@ export function isSoftware(adapter: GPUAdapter): boolean {
 
 /** The variants for an adapter before any tuning: CPU-friendly kernels on software adapters. */
 export function defaultVariants(software: boolean): KernelVariants {
-  return { matmul: software ? 'blocked' : 'tiled' };
+  return { matmul: software ? 'blocked' : 'tiled', attention: software ? 'rows' : 'tiled' };
 }
 
 /** The adapter and a device with the adapter's real limits (and `shader-f16` when offered), or null when

@@ -45,7 +45,7 @@ export interface BackendInfo {
   device: string;
   /** Limits and features worth reporting (`osteon doctor`). */
   details: Record<string, string | number | boolean>;
-  /** The kernel variants this instance launches, where the backend has several ("matmul tiled"). */
+  /** The kernel variants this instance launches, where the backend has several ("matmul tiled, attention tiled"). */
   variant?: string;
 }
 

@@ -46,8 +46,10 @@ export async function availableBackends(everyVariant = false): Promise<Backend[]
   const gpu = await createWebGPUBackend();
   if (gpu) list.push(gpu);
   if (gpu && everyVariant) {
+    // The attention design left out rides along with each matmul design left out: no extra backend.
+    const attention = gpu.ctx.variants.attention === 'tiled' ? 'rows' : 'tiled';
     for (const matmul of ['blocked', 'tiled'] as const) {
-      const other = matmul === gpu.ctx.variants.matmul ? null : await createWebGPUBackend({ variants: { matmul } });
+      const other = matmul === gpu.ctx.variants.matmul ? null : await createWebGPUBackend({ variants: { matmul, attention } });
       if (other) list.push(other);
     }
   }

@@ -67,7 +67,10 @@ export function testBackends(): Promise<Backend[]> {
       // Every kernel variant passes the same tests: a second WebGPU backend with the variants this adapter
       // does not pick by default (unless OSTEON_KERNELS forces them for the whole run).
       if (!process.env.OSTEON_KERNELS) {
-        const other = await createWebGPUBackend({ variants: { matmul: gpu.ctx.variants.matmul === 'tiled' ? 'blocked' : 'tiled' } });
+        const { matmul, attention } = gpu.ctx.variants;
+        const other = await createWebGPUBackend({
+          variants: { matmul: matmul === 'tiled' ? 'blocked' : 'tiled', attention: attention === 'tiled' ? 'rows' : 'tiled' },
+        });
         if (other) list.push(other);
       }
     } else if (process.env.OSTEON_REQUIRE_WEBGPU === '1') {

@@ -18,7 +18,7 @@ import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { toInt32 } from '../runtime/safetensors.js';
 import { WebGPUBackend, createWebGPUBackend } from '../gpu/backend.js';
 import { createBackend } from '../runtime/select.js';
-import { adapterKey, timeMatmul } from '../gpu/tuning.js';
+import { adapterKey, timeAttention, timeMatmul } from '../gpu/tuning.js';
 import { nodeTuningStore } from '../runtime/node-tuning.js';
 import { F32_REL, MODEL_REL } from './tolerances.js';
 import { F32_WEIGHTS, fixtureFloat, fixturesDir, loadFixture, randomArray, relError, testBackends } from './helpers.js';
@@ -111,6 +111,71 @@ webgpu('attention refuses a head dimension its vec4 kernel cannot hold, naming i
   for (const t of [q, kv, lse]) gpu.dispose(t);
 });
 
+// The tiled attention design on shapes that stress its tiles (16 query or key rows per workgroup, key and
+// query tiles of 16 rows for E <= 64, 8 for E = 128, 4 for E = 256): sequences that fill no tile (37, 70),
+// grouped-query heads (3 per key/value head, so a tile of (position, head) items splits positions), head
+// dimensions that leave lanes idle (4: one vec4 for four lanes; 12) up to the largest (256), windows that
+// cut tiles anywhere (1, 5, 16, 17), and a decode whose queries start mid-tile at P. Forward, backward and
+// decode against the reference, held to F32_REL like every float32 kernel (model-kernels.test.ts). A
+// causal mask or window off by one row moves outputs by far more: a key more or less in a softmax of at
+// most 17 keys whose scores spread over several units.
+webgpu('tiled attention: forward, backward and decode match the reference on odd shapes, windows and head dimensions', async () => {
+  if (!gpu) return;
+  const tiled = await fresh({ variants: { attention: 'tiled' } });
+  const ref = new ReferenceBackend();
+  // Each backend's own forward precedes its backward, as in a model.
+  const outputs = async (b: Backend, c: { t: number; heads: number; kvHeads: number; e: number; window: number | null }) => {
+    const opts = { heads: c.heads, kvHeads: c.kvHeads, window: c.window };
+    const t = (cols: number, seed: number, scale = 1) => b.tensor([2, c.t, cols], randomArray(2 * c.t * cols, seed).map((x) => x * scale));
+    const q = t(c.heads * c.e, 81, 2), k = t(c.kvHeads * c.e, 82, 2), v = t(c.kvHeads * c.e, 83);
+    const out = t(c.heads * c.e, 84), lse = b.tensor([2 * c.t, c.heads]);
+    const dq = t(c.heads * c.e, 85), dk = t(c.kvHeads * c.e, 86), dv = t(c.kvHeads * c.e, 87); // overwritten
+    b.attention(q, k, v, out, lse, opts);
+    b.attentionBackward(q, k, v, out, lse, t(c.heads * c.e, 88), dq, dk, dv, opts);
+    const all = { out, lse, dq, dk, dv };
+    const read: Record<string, Float32Array> = {};
+    for (const [name, x] of Object.entries(all)) read[name] = await b.read(x);
+    for (const x of [q, k, v, ...Object.values(all)]) b.dispose(x);
+    return read;
+  };
+  const decoded = async (b: Backend, c: { tq: number; past: number; capacity: number; heads: number; kvHeads: number; e: number; window: number | null }) => {
+    const kv = c.kvHeads * c.e;
+    const t = (rows: number, cols: number, seed: number) => b.tensor([2, rows, cols], randomArray(2 * rows * cols, seed).map((x) => x * 2));
+    const kCache = t(c.capacity, kv, 91), vCache = t(c.capacity, kv, 92), out = t(c.tq, c.heads * c.e, 93);
+    b.attentionDecode(t(c.tq, c.heads * c.e, 94), t(c.tq, kv, 95), t(c.tq, kv, 96), kCache, vCache, c.past, out,
+      { heads: c.heads, kvHeads: c.kvHeads, window: c.window });
+    return { out: await b.read(out), kCache: await b.read(kCache), vCache: await b.read(vCache) };
+  };
+  const close = (what: string, got: Record<string, Float32Array>, want: Record<string, Float32Array>) => {
+    for (const [name, w] of Object.entries(want)) {
+      const err = relError(got[name], w);
+      assert.ok(err <= F32_REL, `${what}: ${name} rel err ${err.toExponential(2)} > ${F32_REL}`);
+    }
+  };
+  try {
+    for (const c of [
+      { t: 37, heads: 6, kvHeads: 2, e: 4, window: null },
+      { t: 70, heads: 6, kvHeads: 2, e: 12, window: 17 },
+      { t: 37, heads: 6, kvHeads: 2, e: 64, window: 16 },
+      { t: 70, heads: 6, kvHeads: 2, e: 64, window: 5 },
+      { t: 37, heads: 6, kvHeads: 2, e: 256, window: null },
+      { t: 70, heads: 2, kvHeads: 1, e: 256, window: 17 },
+      { t: 16, heads: 3, kvHeads: 3, e: 64, window: 1 },
+    ]) {
+      close(`Bt=2 T=${c.t} H=${c.heads} Hk=${c.kvHeads} E=${c.e} window=${c.window}`, await outputs(tiled, c), await outputs(ref, c));
+    }
+    for (const c of [
+      { tq: 1, past: 40, capacity: 41, heads: 6, kvHeads: 2, e: 256, window: null },
+      { tq: 37, past: 5, capacity: 50, heads: 6, kvHeads: 2, e: 12, window: 9 },
+      { tq: 20, past: 17, capacity: 40, heads: 6, kvHeads: 2, e: 64, window: 16 },
+    ]) {
+      close(`decode Bt=2 Tq=${c.tq} P=${c.past} C=${c.capacity} E=${c.e} window=${c.window}`, await decoded(tiled, c), await decoded(ref, c));
+    }
+  } finally {
+    tiled.destroy();
+  }
+});
+
 webgpu('the llama fixture with 64 KiB bindings (its 300 x 64 embedding split in two) matches PEFT', async () => {
   if (!gpu) return;
   const b = await fresh({ maxBindingBytes: 64 << 10 });
@@ -175,18 +240,33 @@ async function validationErrorNamesKernel(b: WebGPUBackend): Promise<void> {
 webgpu('kernel variants: chosen for the adapter, forced by option, timed on the device, cached per adapter', async () => {
   if (!gpu) return;
   const ctx = gpu.ctx;
-  assert.equal(ctx.variants.matmul, ctx.software ? 'blocked' : 'tiled');
+  assert.equal(ctx.variants, ctx.software ? { matmul: 'blocked', attention: 'rows' } : { matmul: 'tiled', attention: 'tiled' });
   assert.match(String(gpu.info.details['matmul kernel']), /^(blocked|tiled) \(/);
-  const forced = await fresh({ variants: { matmul: 'tiled' } });
+  assert.match(String(gpu.info.details['attention kernel']), /^(rows|tiled) \(/);
+  const forced = await fresh({ variants: { matmul: 'tiled', attention: 'tiled' } });
   try {
-    assert.equal(forced.ctx.variants.matmul, 'tiled');
+    assert.equal(forced.ctx.variants, { matmul: 'tiled', attention: 'tiled' });
     assert.match(String(forced.info.details['matmul kernel']), /tiled \(forced\)/);
+    assert.match(String(forced.info.details['attention kernel']), /tiled \(forced\)/);
     const ms = await timeMatmul(forced.ctx, { m: 40, n: 72, k: 36 }, 1);
     assert.equal(Object.keys(ms).sort(), ['blocked', 'tiled']);
-    assert.ok(Object.values(ms).every((t) => Number.isFinite(t) && t >= 0), JSON.stringify(ms));
-    assert.equal(forced.ctx.variants.matmul, 'tiled', 'timing restores the variant in use');
+    const attentionMs = await timeAttention(forced.ctx, { batch: 1, seq: 20, heads: 2, kvHeads: 1, headDim: 8, window: null }, 1);
+    assert.equal(Object.keys(attentionMs).sort(), ['rows', 'tiled']);
+    assert.ok(Object.values({ ...ms, ...attentionMs }).every((t) => Number.isFinite(t) && t >= 0), JSON.stringify({ ms, attentionMs }));
+    assert.equal(forced.ctx.variants, { matmul: 'tiled', attention: 'tiled' }, 'timing restores the variants in use');
   } finally {
     forced.destroy();
+  }
+  const savedKernels = process.env.OSTEON_KERNELS;
+  try {
+    process.env.OSTEON_KERNELS = 'attention:rows';
+    const byName = await fresh();
+    assert.equal(byName.ctx.variants.attention, 'rows');
+    byName.destroy();
+    process.env.OSTEON_KERNELS = 'matmul:tiled,attention:flash';
+    await rejects(createWebGPUBackend(), /OSTEON_KERNELS: attention:flash is not a variant; use attention:rows or attention:tiled/, 'a bad variant');
+  } finally {
+    if (savedKernels === undefined) delete process.env.OSTEON_KERNELS; else process.env.OSTEON_KERNELS = savedKernels;
   }
   const dir = mkdtempSync(join(tmpdir(), 'osteon-tuning-'));
   const saved = process.env.OSTEON_CACHE_DIR;
@@ -194,9 +274,9 @@ webgpu('kernel variants: chosen for the adapter, forced by option, timed on the 
   try {
     const store = nodeTuningStore();
     assert.equal(await store.get(adapterKey(ctx.adapter)), null);
-    await store.put(adapterKey(ctx.adapter), { matmul: 'tiled' });
-    await store.put('another adapter', { matmul: 'blocked' });
-    assert.equal(await nodeTuningStore().get(adapterKey(ctx.adapter)), { matmul: 'tiled' });
+    await store.put(adapterKey(ctx.adapter), { matmul: 'tiled', attention: 'tiled' });
+    await store.put('another adapter', { matmul: 'blocked', attention: 'rows' });
+    assert.equal(await nodeTuningStore().get(adapterKey(ctx.adapter)), { matmul: 'tiled', attention: 'tiled' });
   } finally {
     if (saved === undefined) delete process.env.OSTEON_CACHE_DIR; else process.env.OSTEON_CACHE_DIR = saved;
     rmSync(dir, { recursive: true, force: true });
