@@ -15,8 +15,12 @@ test('doctor --fixtures --json checks every case on every backend and passes', (
   const report = JSON.parse(out);
   assert.is(report.pass, true);
   const cases = new Set(report.cases.map((c: { case: string }) => c.case));
-  assert.is(cases.size, 9);
+  assert.is(cases.size, 11, 'the 9 PEFT cases, and attention with and without a window');
   const backends = new Set(report.cases.map((c: { backend: string }) => c.backend));
+  for (const b of backends) {
+    const attention = report.cases.filter((c: { case: string; backend: string }) => c.backend === b && c.case.startsWith('attention'));
+    assert.is(attention.length, 12, `${b}: out, lse, dq, dk, dv and decoded, twice`);
+  }
   assert.ok(backends.has('wasm'), 'wasm backend checked');
   if (process.env.OSTEON_REQUIRE_WEBGPU === '1') assert.ok(backends.has('webgpu'), 'webgpu backend checked');
   for (const c of report.cases) assert.ok(typeof c.max_rel_err === 'number' && c.pass === true, JSON.stringify(c));

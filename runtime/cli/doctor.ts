@@ -51,7 +51,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
   return withBackends(async (backends) => {
     const log = (s: string) => { if (!values.json) process.stdout.write(s); };
     log(`backends:\n${backends.map((b) => describe(b.info)).join('\n')}\n\n`);
-    log(`checking ${Object.keys(cases).length} cases against PEFT (tolerance ${F32_REL} relative)\n`);
+    log(`checking ${Object.keys(cases).length} cases against PEFT, and attention against the reference backend (tolerance ${F32_REL} relative)\n`);
     const report = await runDoctor(backends, cases, (results) => {
       const worst = results.reduce((m, r) => Math.max(m, r.max_rel_err), 0);
       const failed = results.filter((r) => !r.pass).map((r) => r.tensor);
