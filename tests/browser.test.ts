@@ -1,6 +1,7 @@
 // The browser bundle in a real browser: Debian's headless Chromium (WebGPU through SwiftShader) loads
 // dist/osteon.browser.js from a localhost server and runs a Bone and a Bat PEFT case on WebGPU and on wasm.
-// The results must pass against PEFT and equal what the same backends compute in Node.
+// The results must pass against PEFT and equal what the same backends compute in Node; and `osteon doctor`
+// (PEFT cases and attention) passes there on every WebGPU kernel design.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -84,5 +85,41 @@ for (const backendName of ['webgpu', 'wasm']) {
     node.destroy();
   });
 }
+
+/** In the page: `osteon doctor` on every WebGPU kernel design the adapter offers (availableBackends(true)),
+ *  with the cases given plus the attention case; the report, or why there is none. */
+async function doctorInPage(cases: string[]): Promise<{ variants: string[]; cases: CaseResult[]; pass: boolean } | string> {
+  const bundle = '/osteon.browser.js';
+  const osteon = await import(bundle);
+  const backends = (await osteon.availableBackends(true)).filter((b: { name: string }) => b.name === 'webgpu');
+  if (!backends.length) return 'no WebGPU adapter in the browser';
+  const bytes: Record<string, Uint8Array> = {};
+  for (const name of cases) bytes[name] = new Uint8Array(await (await fetch(`/case/${name}`)).arrayBuffer());
+  try {
+    const report = await osteon.runDoctor(backends, bytes);
+    return { variants: backends.map((b: { info: { variant?: string } }) => b.info.variant ?? ''), cases: report.cases, pass: report.pass };
+  } finally {
+    for (const b of backends) b.destroy();
+  }
+}
+
+browserSuite('every WebGPU kernel design passes osteon doctor in Chromium (SwiftShader): PEFT cases and attention', async () => {
+  if (!session.browser) return;
+  const page = await session.browser.newPage();
+  await page.goto(session.base);
+  const result = await page.evaluate(doctorInPage, CASES).catch((e: Error) => e.message);
+  await page.close();
+  if (typeof result === 'string') {
+    if (!browserRequired) { console.warn(`skipped: ${result}`); return; }
+    assert.unreachable(result);
+    return;
+  }
+  console.log(`  designs checked in Chromium: ${result.variants.join('; ')}`);
+  assert.ok(result.variants.length >= 2, `the adapter's own designs and the others: ${result.variants.join('; ')}`);
+  for (const r of result.cases) assert.ok(r.pass, `browser ${r.backend} ${r.case} ${r.tensor}: ${r.max_rel_err}`);
+  const attention = result.cases.filter((r) => r.case.startsWith('attention'));
+  assert.is(attention.length, 12 * result.variants.length, 'the attention case ran on every design');
+  assert.ok(result.pass);
+});
 
 browserSuite.run();
