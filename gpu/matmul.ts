@@ -65,7 +65,9 @@ export interface MatmulKernelChoice {
 /** The design of variants.matmul with f32 arithmetic, except that halfMath 'f16' sends products with a
  *  float16 operand to the tiled design with f16 tiles and products. Only those: f16 arithmetic rounds the
  *  other operand (activations, gradients) to float16, which a product with a float16 weight already pays
- *  for in accuracy (HALF_REL), but a float32 product, held to F32_REL, must not. */
+ *  for in accuracy (HALF_REL), but a float32 product, held to F32_REL, must not. (A value or product past
+ *  float16's range, 65504, becomes infinite there: the price of the variant, which tuning picks only where
+ *  it is faster.) */
 export function matmulKernelChoice(v: KernelVariants, call: Pick<MatmulCall, 'halfA' | 'halfB'>): MatmulKernelChoice {
   const f16 = v.halfMath === 'f16' && (!!call.halfA || !!call.halfB);
   return { design: f16 ? 'tiled' : v.matmul, tile: v.matmulTile, element: f16 ? 'f16' : 'f32' };
