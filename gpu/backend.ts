@@ -23,7 +23,8 @@ import { BAT_AFFINE, DEFAULT_BAT_SCRATCH_BYTES, batGrad } from './bat.js';
 import { BLOCK_DELTA } from './blockDelta.js';
 import { crossEntropy } from './crossEntropy.js';
 import { type GpuContext, type KernelVariants, openDevice } from './device.js';
-import { type VariantSource, chooseVariants } from './tuning.js';
+import { type VariantSource, chooseVariants, variantDetails } from './tuning.js';
+import { describeVariants } from './variants.js';
 import { ADD, DROPOUT, DROPOUT_IN_PLACE, SWIGLU, SWIGLU_BACKWARD } from './elementwise.js';
 import { embedding } from './embedding.js';
 import { FOLD, TILE } from './fold.js';
@@ -87,10 +88,9 @@ class GpuKernels implements Kernels<GpuTensor> {
       device: [a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown WebGPU adapter',
       details: {
         ...ctx.limits, 'shader-f16': ctx.hasF16, subgroups: ctx.adapter.features.has('subgroups'),
-        'software adapter': ctx.software, 'matmul kernel': `${ctx.variants.matmul} (${options.variantSource ?? 'default'})`,
-        'attention kernel': `${ctx.variants.attention} (${options.variantSource ?? 'default'})`,
+        'software adapter': ctx.software, ...variantDetails(ctx, options.variantSource ?? 'default'),
       },
-      variant: `matmul ${ctx.variants.matmul}, attention ${ctx.variants.attention}`,
+      variant: describeVariants(ctx.variants),
     };
     this.uploads = new HostUploads(ctx);
     this.scratch = {

@@ -27,6 +27,8 @@ import type { DeviceCounters } from '../runtime/backend.js';
 import type { Kernel } from './kernel.js';
 import { ZERO } from './fill.js';
 import { getGPU } from './provider.js';
+import type { MatmulTileName } from './matmulTiles.js';
+import { type DeviceFeatures, missingFeature, parseKernelSwitch } from './variants.js';
 
 /** Dispatches recorded before the pending batch is submitted without being asked to: bounds the work (and
  *  the parameter buffer) that one submit carries, so long op sequences without a read still make progress. */
@@ -52,11 +54,18 @@ const REQUESTED: readonly LimitName[] = [
   'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage',
 ];
 
-/** The kernel variants a context launches where there is a choice (see gpu/matmul.ts). */
+/** The kernel variants a context launches where there is a choice (see gpu/matmul.ts; their values and the
+ *  features they need: gpu/variants.ts). */
 export interface KernelVariants {
   /** 'blocked': register-blocked, no workgroup memory (matmul.wgsl, for CPU drivers); 'tiled': workgroup
-   *  tiles (matmulTiled.wgsl, for hardware GPUs). */
-  matmul: 'blocked' | 'tiled';
+   *  tiles (matmulTiled.wgsl, for hardware GPUs); 'subgroup': operands shared by subgroup shuffles, no
+   *  workgroup memory or barrier (matmulSubgroup.wgsl, adapters with `subgroups`). */
+  matmul: 'blocked' | 'tiled' | 'subgroup';
+  /** The tile of the tiled matmul, rows x columns of C per workgroup (gpu/matmulTiles.ts). */
+  matmulTile: MatmulTileName;
+  /** How products with a float16 operand (a half-precision weight) multiply: 'f32' by the matmul design;
+   *  'f16' by the tiled matmul with float16 tiles and products, summed in f32 (needs `shader-f16`). */
+  halfMath: 'f32' | 'f16';
   /** 'rows': an invocation per query or key row, no workgroup memory (attention.wgsl, for CPU drivers);
    *  'tiled': a workgroup per tile of rows sharing key/value or query tiles (attentionTiled.wgsl, for
    *  hardware GPUs). */
@@ -68,14 +77,16 @@ export interface ContextOptions {
   maxBindingBytes?: number;
   /** Per-dispatch encoders and error scopes (default: OSTEON_DEBUG=1). */
   debug?: boolean;
-  /** Force kernel variants (default: by the adapter, see defaultVariants; OSTEON_KERNELS=matmul:tiled). */
+  /** Force kernel variants (default: by the adapter, see defaultVariants; OSTEON_KERNELS=matmul:tiled,halfMath:f16). */
   variants?: Partial<KernelVariants>;
 }
 
-export class GpuContext {
+export class GpuContext implements DeviceFeatures {
   readonly device: GPUDevice;
   readonly limits: Record<LimitName, number>;
   readonly hasF16: boolean;
+  readonly hasSubgroups: boolean;
+  readonly subgroupMaxSize: number | undefined;
   /** Largest storage binding in bytes: the device's maxStorageBufferBindingSize, or less when asked. */
   readonly maxBinding: number;
   /** OSTEON_DEBUG=1: one encoder, pass and set of error scopes per dispatch, as labelled as can be. */
@@ -119,18 +130,28 @@ export class GpuContext {
   readonly variants: KernelVariants;
   /** Whether OSTEON_KERNELS or the options forced any variant (then nothing is tuned). */
   readonly variantsForced: boolean;
+  /** The variants forced, by OSTEON_KERNELS then the options. */
+  readonly forcedVariants: Partial<KernelVariants>;
 
   constructor(readonly adapter: GPUAdapter, device: GPUDevice, options: ContextOptions = {}) {
     this.device = device;
     this.debug = options.debug ?? debugSwitch();
     this.software = isSoftware(adapter);
     const forced = { ...variantsSwitch(), ...options.variants };
+    this.forcedVariants = forced;
     this.variantsForced = Object.keys(forced).length > 0;
     this.variants = { ...defaultVariants(this.software), ...forced };
     const maxBindingBytes = options.maxBindingBytes ?? Infinity;
     this.limits = Object.fromEntries(LIMITS.map((k) => [k, device.limits[k]])) as Record<LimitName, number>;
     this.maxBinding = Math.min(maxBindingBytes, this.limits.maxStorageBufferBindingSize);
     this.hasF16 = device.features.has('shader-f16');
+    this.hasSubgroups = device.features.has('subgroups');
+    this.subgroupMaxSize = (adapter.info as GPUAdapterInfo & { subgroupMaxSize?: number }).subgroupMaxSize;
+    const missing = missingFeature(this.variants, this);
+    if (missing) {
+      device.destroy();
+      throw new Error(`[webgpu] ${missing}`);
+    }
     this.paramSlot = Math.max(PARAM_BYTES, device.limits.minUniformBufferOffsetAlignment);
     this.paramData = new ArrayBuffer(this.paramSlot * MAX_DISPATCHES);
     this.paramBuffer = this.scoped('allocate kernel parameters', () => device.createBuffer({
@@ -565,20 +586,10 @@ function debugSwitch(): boolean {
   return setting('OSTEON_DEBUG') === '1';
 }
 
-/** OSTEON_KERNELS=matmul:tiled,attention:rows (comma-separated op:variant): force variants, for tests and comparisons. */
+/** OSTEON_KERNELS=matmul:tiled,matmulTile:128x64,attention:rows (comma-separated op:variant): force variants, for tests and
+ *  comparisons. */
 function variantsSwitch(): Partial<KernelVariants> {
-  const forced: Record<string, string> = {};
-  for (const pair of setting('OSTEON_KERNELS').split(',').filter(Boolean)) {
-    const [op, variant] = pair.split(':');
-    forced[op] = variant;
-  }
-  if (forced.matmul !== undefined && forced.matmul !== 'blocked' && forced.matmul !== 'tiled') {
-    throw new Error(`[webgpu] OSTEON_KERNELS: matmul:${forced.matmul} is not a variant; use matmul:blocked or matmul:tiled`);
-  }
-  if (forced.attention !== undefined && forced.attention !== 'rows' && forced.attention !== 'tiled') {
-    throw new Error(`[webgpu] OSTEON_KERNELS: attention:${forced.attention} is not a variant; use attention:rows or attention:tiled`);
-  }
-  return forced as Partial<KernelVariants>;
+  return parseKernelSwitch(setting('OSTEON_KERNELS'));
 }
 
 /** Whether the adapter runs shaders on the CPU: Mesa's lavapipe/llvmpipe, SwiftShader, or an adapter
@@ -591,17 +602,17 @@ export function isSoftware(adapter: GPUAdapter): boolean {
 
 /** The variants for an adapter before any tuning: CPU-friendly kernels on software adapters. */
 export function defaultVariants(software: boolean): KernelVariants {
-  return { matmul: software ? 'blocked' : 'tiled', attention: software ? 'rows' : 'tiled' };
+  return { matmul: software ? 'blocked' : 'tiled', matmulTile: '64x64', halfMath: 'f32', attention: software ? 'rows' : 'tiled' };
 }
 
-/** The adapter and a device with the adapter's real limits (and `shader-f16` when offered), or null when
- *  this platform has no WebGPU adapter. */
+/** The adapter and a device with the adapter's real limits (and `shader-f16` and `subgroups` when offered),
+ *  or null when this platform has no WebGPU adapter. */
 export async function openDevice(gpu: GPU | undefined = getGPU(), options: ContextOptions = {}): Promise<GpuContext | null> {
   const adapter = await gpu?.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
   const requiredLimits: Record<string, number> = {};
   for (const k of REQUESTED) requiredLimits[k] = adapter.limits[k];
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('shader-f16') ? ['shader-f16'] : [];
+  const requiredFeatures = (['shader-f16', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ label: 'osteon', requiredLimits, requiredFeatures });
   return new GpuContext(adapter, device, options);
 }

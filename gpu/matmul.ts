@@ -1,19 +1,26 @@
-// The kernels of matmul.wgsl: C (=|+=) alpha op(A) op(B) on sub-matrices given by leading dimension, offset
+// The matmul kernels: C (=|+=) alpha op(A) op(B) on sub-matrices given by leading dimension, offset
 // and batch stride. Backend.matmul uses it on whole tensors (matmulTensors), splitting the product into
 // blocks of rows when an operand is larger than one binding (the vocabulary projection of a large
 // vocabulary); batGrad (bat.ts) uses it on a column slice of g.
-// Two designs (the context's variants.matmul): register-blocked for CPU drivers (matmul.wgsl), workgroup-tiled
-// for hardware GPUs (matmulTiled.wgsl), with the same bindings, parameters and grid.
-// One pipeline per (design, transA, transB, aligned, float16 A, float16 B) variant of the template; a float16
-// operand (a half-precision weight, gpu/half.wgsl layout) is windowed like a float32 one, by rows of 2-byte
-// elements. It checks nothing about shapes: callers have (runtime/shapes.ts matmulDims).
+// Three designs (the context's variants.matmul), with the same bindings and parameters: register-blocked for
+// CPU drivers (matmul.wgsl), workgroup-tiled for hardware GPUs (matmulTiled.wgsl, in the tile shape of
+// variants.matmulTile), and subgroup-shared operands (matmulSubgroup.wgsl, adapters with `subgroups`).
+// One pipeline per (design, tile, tile element type, transA, transB, aligned, float16 A, float16 B) variant
+// of the template; a float16 operand (a half-precision weight, gpu/half.wgsl layout) is windowed like a
+// float32 one, by rows of 2-byte elements. It checks nothing about shapes: callers have (runtime/shapes.ts
+// matmulDims).
 import { type GpuContext, type KernelVariants, rowWindow, rowsPerWindow } from './device.js';
 import { type Kernel, params } from './kernel.js';
-import src from './matmul.wgsl';
+import { MATMUL_TILES, type MatmulTileName, tileConstants } from './matmulTiles.js';
+import blockedSrc from './matmul.wgsl';
 import tiledSrc from './matmulTiled.wgsl';
+import subgroupSrc from './matmulSubgroup.wgsl';
 import common from './matmulCommon.wgsl';
 
-const WG = 8; // invocations per workgroup side; each computes 8 x 8 outputs, so a workgroup covers 64 x 64
+/** The blocked design: 8 x 8 invocations of 8 x 8 outputs, 64 x 64 per workgroup. */
+const BLOCKED = { wg: 8, rows: 64, cols: 64 };
+/** The subgroup design: 64 invocations of 8 x 4 outputs, 8 x 256 per workgroup. */
+const SUBGROUP = { wg: 64, rows: 8, cols: 256 };
 
 export interface Operand { buffer: GPUBuffer | GPUBufferBinding; ld: number; offset: number; stride: number }
 
@@ -47,22 +54,47 @@ fn load${X}(e: u32) -> vec4<f32> {
 
 const aligned = (o: Operand) => o.ld % 4 === 0 && o.offset % 4 === 0 && o.stride % 4 === 0;
 
-/** The matmul kernel of one (design, transA, transB, aligned, float16 A, float16 B) variant: the template
- *  with the operand loads of that variant, built on first use. Both designs cover 64 x 64 outputs per
- *  workgroup: 'blocked' with 8 x 8 invocations of 8 x 8 outputs, 'tiled' with 16 x 16 of 4 x 4. */
-function matmulKernel(design: KernelVariants['matmul'], transA: boolean, transB: boolean, align: boolean, halfA: boolean,
-  halfB: boolean): Kernel<MatmulCall> {
+/** The kernel of a call: its design, the tile of the tiled design, and the element type of its tiles and
+ *  products (sums are f32 in every kernel). */
+export interface MatmulKernelChoice {
+  design: KernelVariants['matmul'];
+  tile: MatmulTileName;
+  element: 'f32' | 'f16';
+}
+
+/** The design of variants.matmul with f32 arithmetic, except that halfMath 'f16' sends products with a
+ *  float16 operand to the tiled design with f16 tiles and products. Only those: f16 arithmetic rounds the
+ *  other operand (activations, gradients) to float16, which a product with a float16 weight already pays
+ *  for in accuracy (HALF_REL), but a float32 product, held to F32_REL, must not. (A value or product past
+ *  float16's range, 65504, becomes infinite there: the price of the variant, which tuning picks only where
+ *  it is faster.) */
+export function matmulKernelChoice(v: KernelVariants, call: Pick<MatmulCall, 'halfA' | 'halfB'>): MatmulKernelChoice {
+  const f16 = v.halfMath === 'f16' && (!!call.halfA || !!call.halfB);
+  return { design: f16 ? 'tiled' : v.matmul, tile: v.matmulTile, element: f16 ? 'f16' : 'f32' };
+}
+
+/** The matmul kernel of one variant: the design's template with the operand loads of the call (and the tile
+ *  shape and element type of the tiled design), built on first use. */
+function matmulKernel({ design, tile, element }: MatmulKernelChoice, transA: boolean, transB: boolean, align: boolean,
+  halfA: boolean, halfB: boolean): Kernel<MatmulCall> {
   const types = `a=${halfA ? 'f16' : 'f32'} b=${halfB ? 'f16' : 'f32'}`;
-  const name = `matmul ${design} transA=${transA} transB=${transB} aligned=${align} ${types}`;
-  const wg = design === 'tiled' ? 16 : WG;
+  const shape = design === 'tiled' ? ` ${tile} ${element} tiles` : '';
+  const name = `matmul ${design}${shape} transA=${transA} transB=${transB} aligned=${align} ${types}`;
+  const t = MATMUL_TILES[tile];
+  const { wg, rows, cols } = design === 'blocked' ? BLOCKED : design === 'subgroup' ? SUBGROUP
+    : { wg: t.cols / t.blockCols, rows: t.rows, cols: t.cols };
+  const enables = (element === 'f16' ? 'enable f16;\n' : '') + (design === 'subgroup' ? 'enable subgroups;\n' : '');
+  const body = design === 'blocked' ? blockedSrc : design === 'subgroup' ? subgroupSrc : tileConstants(tile, element) + tiledSrc;
+  const file = design === 'blocked' ? 'matmul' : design === 'subgroup' ? 'matmulSubgroup' : 'matmulTiled';
+  const constants = { TRANS_A: +transA, TRANS_B: +transB, ALIGNED: +align };
   return {
-    name, module: `${design === 'tiled' ? 'matmulTiled' : 'matmul'}.wgsl ${types}`, entry: 'main', wg,
-    get source() { return common + operand('a', 1, halfA) + operand('b', 2, halfB) + (design === 'tiled' ? tiledSrc : src); },
-    constants: { TRANS_A: +transA, TRANS_B: +transB, ALIGNED: +align, WG_X: wg, WG_Y: wg },
+    name, module: `${file}.wgsl${shape} ${types}`, entry: 'main', wg,
+    get source() { return enables + common + operand('a', 1, halfA) + operand('b', 2, halfB) + body; },
+    constants: design === 'blocked' ? { ...constants, WG_X: wg, WG_Y: wg } : constants,
     bindings: ['a', 'b', 'c'],
     params: ({ a, b, c, m, n, k, accumulate, alpha }) => params(
       [m, n, k, a.ld, b.ld, c.ld, a.offset, b.offset, c.offset, a.stride, b.stride, c.stride, +accumulate], [alpha]),
-    size: ({ m, n, batch }) => [Math.ceil(n / (8 * WG)), Math.ceil(m / (8 * WG)), batch],
+    size: ({ m, n, batch }) => [Math.ceil(n / cols), Math.ceil(m / rows), batch],
   };
 }
 
@@ -70,7 +102,8 @@ function matmulKernel(design: KernelVariants['matmul'], transA: boolean, transB:
 export function encodeMatmul(ctx: GpuContext, label: string, call: MatmulCall): void {
   const { m, n, batch } = call;
   if (m === 0 || n === 0 || batch === 0) return;
-  const k = matmulKernel(ctx.variants.matmul, call.transA, call.transB, aligned(call.a) && aligned(call.b), !!call.halfA, !!call.halfB);
+  const k = matmulKernel(matmulKernelChoice(ctx.variants, call), call.transA, call.transB, aligned(call.a) && aligned(call.b),
+    !!call.halfA, !!call.halfB);
   const groups = k.size(call) as readonly number[];
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (groups.some((g) => g > max)) {

@@ -1,5 +1,6 @@
-// Shared by both matmul designs (matmul.wgsl, matmulTiled.wgsl), prepended by matmul.ts with the operand
-// bindings and loads: the parameter block, C, the unaligned 4-float load and the store of a 4 x 4 block.
+// Shared by the matmul designs (matmul.wgsl, matmulTiled.wgsl, matmulSubgroup.wgsl), prepended by matmul.ts
+// with the operand bindings and loads: the parameter block, C, the unaligned 4-float load, the guarded loads
+// of the tiled and subgroup designs and the store of a 4 x 4 block.
 // Each operand is addressed through a leading dimension (ld*), an offset (off*) and a batch stride
 // (stride*), so that a launcher can multiply sub-matrices in place.
 
@@ -41,4 +42,28 @@ fn store(baseC: u32, row0: u32, col0: u32, acc: mat4x4<f32>) {
       c[e] = v;
     }
   }
+}
+
+// Element (row, col) of a stored [rows, cols] operand at base, zero outside it: the tiled and subgroup
+// designs walk whole tiles and slices, so they read past the edges and multiply zeros there. (Each design
+// declares ALIGNED.)
+fn atA(base: u32, row: u32, col: u32, rows: u32, cols: u32) -> f32 {
+  if (row >= rows || col >= cols) { return 0.0; }
+  return oneA(base + row * p.lda + col);
+}
+fn atB(base: u32, row: u32, col: u32, rows: u32, cols: u32) -> f32 {
+  if (row >= rows || col >= cols) { return 0.0; }
+  return oneB(base + row * p.ldb + col);
+}
+
+// Stored elements (row, col .. col + 3): one vec4 load when aligned and inside, else four guarded loads.
+fn runA(base: u32, row: u32, col: u32, rows: u32, cols: u32) -> vec4<f32> {
+  if (ALIGNED && row < rows && col + 3u < cols) { return loadA(base + row * p.lda + col); }
+  return vec4(atA(base, row, col, rows, cols), atA(base, row, col + 1u, rows, cols),
+              atA(base, row, col + 2u, rows, cols), atA(base, row, col + 3u, rows, cols));
+}
+fn runB(base: u32, row: u32, col: u32, rows: u32, cols: u32) -> vec4<f32> {
+  if (ALIGNED && row < rows && col + 3u < cols) { return loadB(base + row * p.ldb + col); }
+  return vec4(atB(base, row, col, rows, cols), atB(base, row, col + 1u, rows, cols),
+              atB(base, row, col + 2u, rows, cols), atB(base, row, col + 3u, rows, cols));
 }

@@ -7,6 +7,7 @@ import { OsteonError } from './errors.js';
 import { ReferenceBackend } from './reference/backend.js';
 import { createWasmBackend } from './wasm/backend.js';
 import { createWebGPUBackend } from '../gpu/backend.js';
+import { describeVariants, pickableVariants } from '../gpu/variants.js';
 
 export type BackendChoice = BackendName | 'auto';
 
@@ -40,16 +41,16 @@ export async function createBackend(options: { backend?: BackendChoice } = {}): 
 }
 
 /** Every backend that can be created here, for reports such as `osteon doctor`; with `everyVariant`, also
- *  a WebGPU backend for each kernel variant the adapter's own choice leaves out (after it in the list). */
+ *  a WebGPU backend for each kernel variant the adapter may pick and its own choice leaves out (after it in
+ *  the list): gpu/variants.ts pickableVariants. */
 export async function availableBackends(everyVariant = false): Promise<Backend[]> {
   const list: Backend[] = [];
   const gpu = await createWebGPUBackend();
   if (gpu) list.push(gpu);
   if (gpu && everyVariant) {
-    // The attention design left out rides along with each matmul design left out: no extra backend.
-    const attention = gpu.ctx.variants.attention === 'tiled' ? 'rows' : 'tiled';
-    for (const matmul of ['blocked', 'tiled'] as const) {
-      const other = matmul === gpu.ctx.variants.matmul ? null : await createWebGPUBackend({ variants: { matmul, attention } });
+    const own = describeVariants(gpu.ctx.variants);
+    for (const variants of pickableVariants(gpu.ctx).filter((v) => describeVariants(v) !== own)) {
+      const other = await createWebGPUBackend({ variants });
       if (other) list.push(other);
     }
   }

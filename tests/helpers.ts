@@ -44,6 +44,8 @@ export const randomArray = (n: number, seed: number) => uniform(n, -1, 1, seed);
 import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { createWasmBackend } from '../runtime/wasm/backend.js';
 import { createWebGPUBackend } from '../gpu/backend.js';
+import type { GpuContext, KernelVariants } from '../gpu/device.js';
+import { missingFeature } from '../gpu/variants.js';
 import '../runtime/node.js'; // installs Dawn as the GPU provider (gpu/provider.ts) in Node
 
 // One instance of each backend for the whole test run (every test file is its own bundle, so the cache
@@ -64,14 +66,15 @@ export function testBackends(): Promise<Backend[]> {
     const gpu = await createWebGPUBackend();
     if (gpu) {
       list.push(gpu);
-      // Every kernel variant passes the same tests: a second WebGPU backend with the variants this adapter
-      // does not pick by default (unless OSTEON_KERNELS forces them for the whole run).
+      // Every kernel design passes the same tests: more WebGPU backends with the matmul and attention designs
+      // this adapter does not pick by default, the subgroup one with float16 arithmetic for products with a
+      // float16 operand where the adapter has both (unless OSTEON_KERNELS forces variants for the whole run).
+      // Each design in its default tile: tests/matmul-variants.test.ts sweeps every tile.
       if (!process.env.OSTEON_KERNELS) {
-        const { matmul, attention } = gpu.ctx.variants;
-        const other = await createWebGPUBackend({
-          variants: { matmul: matmul === 'tiled' ? 'blocked' : 'tiled', attention: attention === 'tiled' ? 'rows' : 'tiled' },
-        });
-        if (other) list.push(other);
+        for (const variants of otherDesigns(gpu.ctx)) {
+          const other = await createWebGPUBackend({ variants });
+          if (other) list.push(other);
+        }
       }
     } else if (process.env.OSTEON_REQUIRE_WEBGPU === '1') {
       throw new Error('OSTEON_REQUIRE_WEBGPU=1 but no WebGPU adapter was found (install a Vulkan driver: see README)');
@@ -80,6 +83,16 @@ export function testBackends(): Promise<Backend[]> {
     }
     return list;
   })());
+}
+
+/** The matmul designs (and float16 arithmetic) that the adapter's own choice leaves out and it can run,
+ *  each with the attention design it leaves out. */
+function otherDesigns(ctx: GpuContext): Partial<KernelVariants>[] {
+  const attention = ctx.variants.attention === 'tiled' ? 'rows' : 'tiled';
+  const subgroup: Partial<KernelVariants> = { matmul: 'subgroup', ...(ctx.hasF16 ? { halfMath: 'f16' } : {}) };
+  const designs: Partial<KernelVariants>[] = [{ matmul: 'blocked' }, { matmul: 'tiled' }, subgroup];
+  return designs.filter((v) => v.matmul !== ctx.variants.matmul && !missingFeature({ ...ctx.variants, ...v }, ctx))
+    .map((v) => ({ ...v, attention }));
 }
 
 /** The fast backends (everything but the reference). */

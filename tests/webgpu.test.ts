@@ -18,7 +18,9 @@ import { ReferenceBackend } from '../runtime/reference/backend.js';
 import { toInt32 } from '../runtime/safetensors.js';
 import { WebGPUBackend, createWebGPUBackend } from '../gpu/backend.js';
 import { createBackend } from '../runtime/select.js';
-import { adapterKey, timeAttention, timeMatmul } from '../gpu/tuning.js';
+import { adapterKey, timeAttention, timeHalfMath, timeMatmul } from '../gpu/tuning.js';
+import { type KernelVariants, defaultVariants } from '../gpu/device.js';
+import { VARIANT_CHOICES, missingFeature, parseKernelSwitch, subgroupMatmulFits, validVariants } from '../gpu/variants.js';
 import { nodeTuningStore } from '../runtime/node-tuning.js';
 import { F32_REL, MODEL_REL } from './tolerances.js';
 import { F32_WEIGHTS, fixtureFloat, fixturesDir, loadFixture, randomArray, relError, testBackends } from './helpers.js';
@@ -240,20 +242,27 @@ async function validationErrorNamesKernel(b: WebGPUBackend): Promise<void> {
 webgpu('kernel variants: chosen for the adapter, forced by option, timed on the device, cached per adapter', async () => {
   if (!gpu) return;
   const ctx = gpu.ctx;
-  assert.equal(ctx.variants, ctx.software ? { matmul: 'blocked', attention: 'rows' } : { matmul: 'tiled', attention: 'tiled' });
+  assert.equal(ctx.variants, defaultVariants(ctx.software));
+  assert.equal([ctx.variants.matmul, ctx.variants.attention], ctx.software ? ['blocked', 'rows'] : ['tiled', 'tiled']);
   assert.match(String(gpu.info.details['matmul kernel']), /^(blocked|tiled) \(/);
   assert.match(String(gpu.info.details['attention kernel']), /^(rows|tiled) \(/);
   const forced = await fresh({ variants: { matmul: 'tiled', attention: 'tiled' } });
   try {
-    assert.equal(forced.ctx.variants, { matmul: 'tiled', attention: 'tiled' });
+    assert.equal([forced.ctx.variants.matmul, forced.ctx.variants.attention], ['tiled', 'tiled']);
     assert.match(String(forced.info.details['matmul kernel']), /tiled \(forced\)/);
     assert.match(String(forced.info.details['attention kernel']), /tiled \(forced\)/);
     const ms = await timeMatmul(forced.ctx, { m: 40, n: 72, k: 36 }, 1);
-    assert.equal(Object.keys(ms).sort(), ['blocked', 'tiled']);
+    const designs = ['blocked', ...VARIANT_CHOICES.matmulTile.map((t) => `tiled ${t}`), ...(subgroupMatmulFits(ctx) ? ['subgroup'] : [])];
+    assert.equal(Object.keys(ms).sort(), designs.sort());
+    const half = ctx.hasF16 ? await timeHalfMath(forced.ctx, { m: 40, n: 72, k: 36 }, 1) : {};
+    assert.equal(Object.keys(half).sort(), ctx.hasF16 ? ['f16', 'f32'] : []);
     const attentionMs = await timeAttention(forced.ctx, { batch: 1, seq: 20, heads: 2, kvHeads: 1, headDim: 8, window: null }, 1);
     assert.equal(Object.keys(attentionMs).sort(), ['rows', 'tiled']);
-    assert.ok(Object.values({ ...ms, ...attentionMs }).every((t) => Number.isFinite(t) && t >= 0), JSON.stringify({ ms, attentionMs }));
-    assert.equal(forced.ctx.variants, { matmul: 'tiled', attention: 'tiled' }, 'timing restores the variants in use');
+    assert.ok([...Object.values(ms), ...Object.values(half), ...Object.values(attentionMs)].every((t) => Number.isFinite(t) && t >= 0),
+      JSON.stringify({ ms, half, attentionMs }));
+    assert.equal(forced.ctx.variants, { ...defaultVariants(ctx.software), matmul: 'tiled', attention: 'tiled' }, 'timing restores the variants in use');
+    assert.is(forced.info.details['matmul tile'], '64x64 (default)');
+    assert.is(forced.info.details['float16 products'], 'f32 arithmetic (default)');
   } finally {
     forced.destroy();
   }
@@ -263,20 +272,38 @@ webgpu('kernel variants: chosen for the adapter, forced by option, timed on the 
     const byName = await fresh();
     assert.equal(byName.ctx.variants.attention, 'rows');
     byName.destroy();
-    process.env.OSTEON_KERNELS = 'matmul:tiled,attention:flash';
-    await rejects(createWebGPUBackend(), /OSTEON_KERNELS: attention:flash is not a variant; use attention:rows or attention:tiled/, 'a bad variant');
   } finally {
     if (savedKernels === undefined) delete process.env.OSTEON_KERNELS; else process.env.OSTEON_KERNELS = savedKernels;
   }
+  // OSTEON_KERNELS names the valid values of a bad one; a variant the adapter cannot run names the feature.
+  assert.equal(parseKernelSwitch('matmul:subgroup, matmulTile:128x64,halfMath:f16,attention:tiled'),
+    { matmul: 'subgroup', matmulTile: '128x64', halfMath: 'f16', attention: 'tiled' });
+  assert.throws(() => parseKernelSwitch('matmul:fast'), /matmul:fast is not a variant; use matmul:blocked, matmul:tiled, matmul:subgroup$/);
+  assert.throws(() => parseKernelSwitch('matmulTile:48x48'), /use matmulTile:64x64, matmulTile:128x64, .*matmulTile:32x32$/);
+  assert.throws(() => parseKernelSwitch('attention:flash'), /attention:flash is not a variant; use attention:rows, attention:tiled$/);
+  assert.throws(() => parseKernelSwitch('matmull:tiled'), /matmull is not a kernel with variants; use matmul, matmulTile, halfMath, attention/);
+  const subgroup: KernelVariants = { matmul: 'subgroup', matmulTile: '64x64', halfMath: 'f16', attention: 'tiled' };
+  const none = { hasF16: false, hasSubgroups: false, subgroupMaxSize: undefined };
+  assert.match(missingFeature(subgroup, none) ?? '', /^matmul:subgroup needs the adapter feature 'subgroups', .*; use matmul:tiled or matmul:blocked$/);
+  assert.match(missingFeature(subgroup, { ...none, hasSubgroups: true, subgroupMaxSize: 128 }) ?? '', /at most 64 invocations \(this adapter's largest: 128\)/);
+  assert.match(missingFeature({ ...subgroup, matmul: 'tiled' }, none) ?? '', /^halfMath:f16 needs the adapter feature 'shader-f16', .*; use halfMath:f32$/);
   const dir = mkdtempSync(join(tmpdir(), 'osteon-tuning-'));
   const saved = process.env.OSTEON_CACHE_DIR;
   process.env.OSTEON_CACHE_DIR = join(dir, 'nested');
   try {
     const store = nodeTuningStore();
     assert.equal(await store.get(adapterKey(ctx.adapter)), null);
-    await store.put(adapterKey(ctx.adapter), { matmul: 'tiled', attention: 'tiled' });
-    await store.put('another adapter', { matmul: 'blocked', attention: 'rows' });
-    assert.equal(await nodeTuningStore().get(adapterKey(ctx.adapter)), { matmul: 'tiled', attention: 'tiled' });
+    const tiled: KernelVariants = { matmul: 'tiled', matmulTile: '128x64', halfMath: 'f32', attention: 'tiled' };
+    await store.put(adapterKey(ctx.adapter), tiled);
+    await store.put('another adapter', { ...tiled, matmul: 'blocked' });
+    assert.equal(await nodeTuningStore().get(adapterKey(ctx.adapter)), tiled);
+    // A cached entry is used only whole, valid, and runnable here; an older one (no tile) means a re-tune.
+    assert.ok(validVariants(tiled, ctx));
+    assert.not.ok(validVariants({ matmul: 'tiled' }, ctx), 'an entry without every variant');
+    assert.not.ok(validVariants({ ...tiled, matmulTile: '48x48' }, ctx), 'an unknown tile');
+    assert.not.ok(validVariants({ ...tiled, attention: undefined }, ctx), 'an entry from before attention had designs');
+    assert.not.ok(validVariants({ ...tiled, halfMath: 'f16' }, { ...ctx, hasF16: false }), 'f16 arithmetic without shader-f16');
+    assert.not.ok(validVariants({ ...tiled, matmul: 'subgroup' }, { ...ctx, hasSubgroups: false }), 'subgroups without the feature');
   } finally {
     if (saved === undefined) delete process.env.OSTEON_CACHE_DIR; else process.env.OSTEON_CACHE_DIR = saved;
     rmSync(dir, { recursive: true, force: true });

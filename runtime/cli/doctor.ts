@@ -55,8 +55,8 @@ export async function doctorCommand(args: string[]): Promise<number> {
     const report = await runDoctor(backends, cases, (results) => {
       const worst = results.reduce((m, r) => Math.max(m, r.max_rel_err), 0);
       const failed = results.filter((r) => !r.pass).map((r) => r.tensor);
-      const { case: name, backend } = results[0]; // 38: "webgpu (matmul tiled, attention tiled)"
-      log(`  ${results.every((r) => r.pass) ? 'ok  ' : 'FAIL'} ${name.padEnd(16)} ${backend.padEnd(38)} worst ${worst.toExponential(2)}` +
+      const { case: name, backend } = results[0]; // 64: "webgpu (matmul tiled, tile 128x128, halfMath f16, attention tiled)"
+      log(`  ${results.every((r) => r.pass) ? 'ok  ' : 'FAIL'} ${name.padEnd(16)} ${backend.padEnd(64)} worst ${worst.toExponential(2)}` +
         `${failed.length ? `  failed: ${failed.join(', ')}` : ''}\n`);
     });
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
