@@ -15,7 +15,7 @@ import common from './attentionCommon.wgsl';
 import rowsSrc from './attention.wgsl';
 import tiledSrc from './attentionTiled.wgsl';
 
-const MAX_E = 256; // 4 MAX_E4 of attention.wgsl, 4 LANES SLICE of attentionTiled.wgsl
+const MAX_E = 256; // 4 MAX_E4 of attention.wgsl
 /** Rows of a query or key tile of attentionTiled.wgsl (BR): one workgroup each. */
 const TILE_ROWS = 16;
 
@@ -43,15 +43,16 @@ function design(name: string, module: string, source: string, launch: Pick<Kerne
 
 /** An invocation per row, for every head dimension. */
 const ROWS = design('rows', 'attention.wgsl', rowsSrc, { size: (d) => d.rows });
-/** A workgroup per tile of TILE_ROWS rows of each sequence, one pipeline per head dimension (the module's
- *  HEAD_VEC4; it fixes its own workgroup size), made on first use. */
+/** A workgroup per tile of TILE_ROWS rows of each sequence, one module and pipeline per head dimension (its
+ *  SHARE and HEAD_VEC4), made on first use. */
 const tiledByHeadDim = new Map<number, Design>();
 
 function designFor(ctx: GpuContext, headDim: number): Design {
   if (ctx.variants.attention === 'rows') return ROWS;
   let d = tiledByHeadDim.get(headDim);
   if (!d) {
-    tiledByHeadDim.set(headDim, d = design(`tiled E=${headDim}`, 'attentionTiled.wgsl', tiledSrc, {
+    const share = Math.ceil(headDim / 16); // vec4s per lane: 4 lanes split a row's E / 4 vec4s
+    tiledByHeadDim.set(headDim, d = design(`tiled E=${headDim}`, `attentionTiled.wgsl E=${headDim}`, `const SHARE = ${share}u;\n${tiledSrc}`, {
       size: (c) => (c.rows / c.seq) * Math.ceil(c.seq / TILE_ROWS), rowPerWorkgroup: true, constants: { HEAD_VEC4: headDim / 4 },
     }));
   }

@@ -31,12 +31,12 @@ const BR = 16u;
 const LANES = 4u;
 const BC_MAX = 16u;
 const TILE_FLOATS = 1024u;
-// vec4s of a head vector one lane holds at most: E = 256 is 64 vec4s, over LANES lanes.
-const SLICE = 16u;
-// E / 4, set by the launcher; the share of a head vector each lane holds (the last lanes may hold one vec4
-// less); the rows of a walked tile.
+// SHARE, the vec4s of a head vector one lane holds (ceil(E / 16); the last lanes may hold one less), is a
+// constant the launcher writes before this text, one module per head dimension: it sizes the per-invocation
+// arrays below, which WGSL cannot size by an override, so that E = 64 keeps 4 vec4s per array in registers
+// rather than the 16 that E = 256 needs.
+// E / 4, set by the launcher; the rows of a walked tile.
 override HEAD_VEC4: u32;
-override SHARE: u32 = (HEAD_VEC4 + LANES - 1u) / LANES;
 override WALK: u32 = min(BC_MAX, TILE_FLOATS / (4u * HEAD_VEC4));
 // Below any score: marks keys a query does not see (exp(NONE - m) is 0 for every real m).
 const NONE = -3.0e38;
@@ -47,10 +47,10 @@ var<workgroup> part: array<vec2<f32>, BR * BC_MAX * LANES>;   // per lane: (rowA
 
 // This invocation's share of its row's vectors (q / sqrt(E) and dout, or k / sqrt(E) and v) and of its
 // accumulators (out or dq, or dk and dv): vec4s j + m LANES for m = 0, 1, ...
-var<private> rowA: array<vec4<f32>, SLICE>;
-var<private> rowB: array<vec4<f32>, SLICE>;
-var<private> accA: array<vec4<f32>, SLICE>;
-var<private> accB: array<vec4<f32>, SLICE>;
+var<private> rowA: array<vec4<f32>, SHARE>;
+var<private> rowB: array<vec4<f32>, SHARE>;
+var<private> accA: array<vec4<f32>, SHARE>;
+var<private> accB: array<vec4<f32>, SHARE>;
 
 fn tilesOf(n: u32) -> u32 { return (n + BR - 1u) / BR; }
 
