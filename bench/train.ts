@@ -6,7 +6,9 @@
 // its own process so that its peak memory is its own: peak RSS of the process, peak bytes of live tensors on
 // the backend (GPU buffers or wasm memory), and the JS heap.
 // Each row also carries the device traffic of its last step ("counters": dispatches, submits, buffers created,
-// bytes uploaded and read back), on backends that have a device (WebGPU).
+// bytes uploaded and read back), on backends that have a device (WebGPU), and for the adapters the mean step
+// when each step is queued before the previous one is read ("queuedStepMs", Trainer.run, as `osteon
+// finetune` trains): on a GPU the device then computes while the CPU waits and encodes.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,6 +34,8 @@ const METHODS: Record<string, AdapterConfig | null> = {
 interface Row {
   backend: string; method: string; layers: number; seq: number; trainable: number;
   stepMs: number; tokensPerSecond: number; peakRssMiB: number; peakTensorMiB: number; peakHeapMiB: number;
+  /** Mean step of `steps` steps run through Trainer.run; null for the frozen model (no trainer). */
+  queuedStepMs: number | null;
   /** Device traffic of the last (steady-state) step; null on backends without a device. */
   counters: DeviceCounters | null;
 }
@@ -48,14 +52,15 @@ async function measureOne(backendName: string, method: string, layers: number, s
   const adapterConfig = METHODS[method];
   let trainable = 0;
   let step: () => Promise<void>;
+  let trainer: Trainer | null = null;
   if (!adapterConfig) {
     // The same chunked LM head and loss the trainer uses, and backward through every layer.
     step = async () => { await model.forwardLoss(ids, ids, 1, true); };
   } else {
     const adapter = attachAdapter(model, newPeftConfig(adapterConfig, 'all-linear'));
     trainable = [...adapter.layers.values()].reduce((s, l) => s + Object.values(l.params).reduce((a, t) => a + t.size, 0), 0);
-    const trainer = new Trainer(backend, model, adapter, [{ ids, labels: ids }], { ...DEFAULT_TRAIN, steps: steps + 1, batchSize: 1 });
-    step = async () => { await trainer.trainStep(); };
+    const t = trainer = new Trainer(backend, model, adapter, [{ ids, labels: ids }], { ...DEFAULT_TRAIN, steps: 2 * steps + 1, batchSize: 1 });
+    step = async () => { await t.trainStep(); };
   }
   await step(); // warm-up: pipelines, allocations, JIT
   sampleHeap();
@@ -71,10 +76,16 @@ async function measureOne(backendName: string, method: string, layers: number, s
   }
   times.sort((a, b) => a - b);
   const stepMs = times[Math.floor(times.length / 2)];
+  let queuedStepMs: number | null = null;
+  if (trainer) {
+    const t0 = performance.now();
+    for await (const _ of trainer.run(trainer.step + steps)) sampleHeap();
+    queuedStepMs = (performance.now() - t0) / steps;
+  }
   backend.destroy();
   const mib = (x: number) => x / 2 ** 20;
   return {
-    backend: backend.name, method, layers, seq, trainable, stepMs, tokensPerSecond: seq / (stepMs / 1000),
+    backend: backend.name, method, layers, seq, trainable, stepMs, tokensPerSecond: seq / (stepMs / 1000), queuedStepMs,
     peakRssMiB: process.resourceUsage().maxRSS / 1024, peakTensorMiB: mib(peakTensors()), peakHeapMiB: mib(peakHeap),
     counters,
   };
@@ -118,14 +129,16 @@ export async function run(args: string[]): Promise<void> {
   const boneMs = (b: string) => rows.find((r) => r.backend === b && r.method === 'bone')?.stepMs;
   if (!json) {
     console.log(`\nSmolLM-135M-shaped model (${layers} layers), T=${seq}, adapters on every linear layer; step = forward + backward (+ AdamW)`);
-    console.log(table(['backend', 'method', 'trainable', 'step s', 'tokens/s', 'x frozen', 'x bone', 'peak RSS MiB', 'tensors MiB', 'JS heap MiB',
-      'dispatches', 'submits', 'new buffers', 'KiB up', 'KiB down'],
-      rows.map((r) => [r.backend, r.method, r.trainable, (r.stepMs / 1000).toFixed(2), r.tokensPerSecond.toFixed(1),
+    console.log(table(['backend', 'method', 'trainable', 'step s', 'queued s', 'tokens/s', 'x frozen', 'x bone', 'peak RSS MiB', 'tensors MiB',
+      'JS heap MiB', 'dispatches', 'submits', 'new buffers', 'KiB up', 'KiB down'],
+      rows.map((r) => [r.backend, r.method, r.trainable, (r.stepMs / 1000).toFixed(2), r.queuedStepMs === null ? '-' : (r.queuedStepMs / 1000).toFixed(2),
+        r.tokensPerSecond.toFixed(1),
         (r.stepMs / (frozenMs(r.backend) ?? NaN)).toFixed(2), (r.stepMs / (boneMs(r.backend) ?? NaN)).toFixed(2),
         r.peakRssMiB.toFixed(0), r.peakTensorMiB.toFixed(0), r.peakHeapMiB.toFixed(0),
         ...(r.counters ? [r.counters.dispatches, r.counters.submits, r.counters.buffersCreated,
           (r.counters.bytesUploaded / 1024).toFixed(1), (r.counters.bytesReadBack / 1024).toFixed(1)] : ['-', '-', '-', '-', '-'])])));
-    console.log('dispatches .. KiB down: device traffic of one steady-state step (WebGPU)');
+    console.log('step s: one step waited for alone; queued s: the mean step when each is queued before the last is read ' +
+      '(osteon finetune); dispatches .. KiB down: device traffic of one steady-state step (WebGPU)');
   }
   const result = { date: new Date().toISOString(), layers, seq, rows };
   const path = join(dirname(self), 'train.json');
