@@ -305,6 +305,6 @@ export class WebGPUBackend extends CheckedBackend<GpuTensor> {
 export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend | null> {
   const ctx = await openDevice(options.gpu, options);
   if (!ctx) return null;
-  const source = await chooseVariants(ctx, !!options.variants || ctx.variantsForced);
+  const source = await chooseVariants(ctx, !!options.variants || Object.keys(ctx.forcedVariants).length > 0);
   return new WebGPUBackend(ctx, { ...options, variantSource: source });
 }

@@ -128,9 +128,7 @@ export class GpuContext implements DeviceFeatures {
   readonly software: boolean;
   /** The variants launched; gpu/tuning.ts may change them before the first launch. */
   readonly variants: KernelVariants;
-  /** Whether OSTEON_KERNELS or the options forced any variant (then nothing is tuned). */
-  readonly variantsForced: boolean;
-  /** The variants forced, by OSTEON_KERNELS then the options. */
+  /** The variants forced, by OSTEON_KERNELS then the options (any at all: nothing is tuned). */
   readonly forcedVariants: Partial<KernelVariants>;
 
   constructor(readonly adapter: GPUAdapter, device: GPUDevice, options: ContextOptions = {}) {
@@ -139,7 +137,6 @@ export class GpuContext implements DeviceFeatures {
     this.software = isSoftware(adapter);
     const forced = { ...variantsSwitch(), ...options.variants };
     this.forcedVariants = forced;
-    this.variantsForced = Object.keys(forced).length > 0;
     this.variants = { ...defaultVariants(this.software), ...forced };
     const maxBindingBytes = options.maxBindingBytes ?? Infinity;
     this.limits = Object.fromEntries(LIMITS.map((k) => [k, device.limits[k]])) as Record<LimitName, number>;
