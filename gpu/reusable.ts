@@ -24,6 +24,13 @@ export class ScratchBuffer {
     }
     return this.buffer;
   }
+
+  /** Give the buffer back to the context's pool; a later `get` allocates again. */
+  release(): void {
+    if (this.buffer) this.ctx.release(this.buffer);
+    this.buffer = null;
+    this.bytes = 0;
+  }
 }
 
 export class HostUploads {

@@ -124,7 +124,8 @@ export async function timeAttention(ctx: GpuContext, d: AttentionDims = { batch:
       attentionBackward(ctx, `tuning attention ${design} backward`, t, d, delta);
     }, repeats);
   } finally {
-    for (const x of [...Object.values(t), delta.get(0)]) ctx.release(x); // get(0): the delta buffer made above
+    for (const x of Object.values(t)) ctx.release(x);
+    delta.release();
   }
 }
 

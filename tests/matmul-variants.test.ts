@@ -4,7 +4,8 @@
 // float16 operands, batches with strides, and padded leading dimensions at aligned and unaligned offsets;
 // the whole of C is compared, so a write past a tile's edge fails too. The tests that run every op on every
 // backend (tests/helpers.ts) cover the designs in their default tile only.
-// Without an adapter the suite is skipped visibly (tests/helpers.ts), never passed on a fake device.
+// Without an adapter the suite is skipped visibly, or fails when OSTEON_REQUIRE_WEBGPU=1 (tests/helpers.ts);
+// it never passes on a fake device.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Tensor } from '../runtime/backend.js';
@@ -13,12 +14,14 @@ import type { KernelVariants } from '../gpu/device.js';
 import { type Operand, encodeMatmul, matmulKernelChoice } from '../gpu/matmul.js';
 import { VARIANT_CHOICES, describeVariants, missingFeature } from '../gpu/variants.js';
 import { F32_REL, HALF_REL } from './tolerances.js';
-import { randomArray, relError } from './helpers.js';
+import { randomArray, relError, testBackends } from './helpers.js';
 
 const variants = suite('matmul variants');
 let gpu: WebGPUBackend | null = null;
 variants.before(async () => {
-  // A backend of its own: the test switches its context's variants between launches.
+  // A backend of its own: the test switches its context's variants between launches. testBackends() first:
+  // it fails the run when OSTEON_REQUIRE_WEBGPU=1 and there is no adapter, so this suite never passes empty.
+  await testBackends();
   gpu = await createWebGPUBackend({ variants: { matmul: 'blocked' } });
   if (!gpu) console.warn('skipped: no WebGPU adapter (tests/matmul-variants.test.ts)');
 });

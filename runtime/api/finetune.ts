@@ -270,9 +270,9 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
       const checkpointEvery = o.checkpointEvery ?? 50;
       const evalDue = (step: number) => !!o.evalEvery && step % o.evalEvery === 0 && step < config.steps;
       const checkpointDue = (step: number) => !!checkpointEvery && step % checkpointEvery === 0;
-      const noted = async (work: () => Promise<unknown>) => {
+      const noted = async <T>(work: () => Promise<T>): Promise<T> => {
         try {
-          await work();
+          return await work();
         } catch (e) {
           throw withNote(e, resumeNote());
         }
@@ -291,9 +291,8 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
       const steps = trainer.run(config.steps, (step) => evalDue(step) || checkpointDue(step) || !!o.signal?.aborted);
       try {
         for (;;) {
-          let next: IteratorResult<StepLog> | undefined;
-          await noted(async () => { next = await steps.next(); });
-          if (!next || next.done) break;
+          const next = await noted(() => steps.next());
+          if (next.done) break;
           const s = next.value;
           const counters = counted ? countersBetween(counted, (counted = backend.counters())) : undefined;
           const first = trainer.history[0].loss;
@@ -305,7 +304,7 @@ export async function finetune(o: FinetuneOptions = {}): Promise<FinetuneResult>
           o.onProgress?.({
             kind: 'step', step: s.step, steps: config.steps, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm,
             tokensPerSecond: tokens / elapsed, elapsedSeconds: elapsed,
-            etaSeconds: (elapsed / (s.step - firstStep)) * (config.steps - s.step), counters: counters ?? undefined,
+            etaSeconds: (elapsed / (s.step - firstStep)) * (config.steps - s.step), counters,
           });
           if (evalDue(s.step)) await noted(runEval);
           if (checkpointDue(s.step)) await saveCheckpoint();
